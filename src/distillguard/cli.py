@@ -1,0 +1,88 @@
+"""The one entry point: ``distillguard <command>``.
+
+Exit codes: 0 ok; 1 findings or failure (e.g. a log that cannot be read); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from distillguard import __version__
+from distillguard.errors import DistillguardError
+from distillguard.events import ReadReport, read_events
+from distillguard.events.summary import LogSummary
+from distillguard.progress import bar
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="distillguard")
+def main() -> None:
+    """distillguard: detect, stop, share intelligence on and prove adversarial distillation.
+
+    Every command has --help. Exit codes: 0 ok, 1 findings or failure, 2 usage error.
+    """
+
+
+def _total_size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths if p.exists())
+
+
+@main.command()
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--show-bad", default=20, show_default=True, type=click.IntRange(min=0),
+              help="How many bad lines to list before only counting them.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def validate(logs: tuple[Path, ...], show_bad: int, quiet: bool) -> None:
+    """Check traffic logs against the log contract and summarise them.
+
+    LOGS are JSON Lines files (optionally gzip'd) or Parquet files; the format is sniffed from the
+    content. Prints lines, good and bad lines, accounts, time span, endpoints and models, and for bad
+    lines the file, line number and reason. Exits 1 when a file cannot be read at all.
+    """
+    paths = list(logs)
+    report = ReadReport()
+    summary = LogSummary()
+    with bar(_total_size(paths), "reading", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
+        for batch in read_events(paths, report=report, progress=pb.update):
+            summary.add(batch)
+    echo = click.echo
+    for f in report.files:
+        state = f"ERROR {f.error}" if f.error else "ok"
+        echo(f"{f.path}: {f.format}, {f.lines:,} lines, {f.good:,} good, {f.bad:,} bad, {state}")
+    echo(f"lines        {report.lines:,}")
+    echo(f"good lines   {report.good:,}")
+    echo(f"bad lines    {report.bad:,}")
+    echo(f"accounts     {len(summary.accounts):,}")
+    if summary.first is not None and summary.last is not None:
+        echo(f"time span    {summary.first.isoformat()} .. {summary.last.isoformat()} ({summary.last - summary.first})")
+    else:
+        echo("time span    (no events)")
+    for title, counter in (("endpoints", summary.endpoints), ("models", summary.models)):
+        echo(f"{title:<12} " + (", ".join(f"{k} {v:,}" for k, v in counter.most_common()) or "(none)"))
+    bad = report.bad_lines
+    if bad:
+        echo("bad lines:")
+        for b in bad[:show_bad]:
+            echo(f"  {b}")
+        if report.bad > show_bad:
+            echo(f"  ... and {report.bad - min(show_bad, len(bad)):,} more")
+    unreadable = report.unreadable
+    for f in unreadable:
+        reason = f.error or "no line is a valid log event"
+        click.echo(f"error: cannot read {f.path}: {reason}", err=True)
+    if unreadable:
+        sys.exit(EXIT_FAILURE)
+
+
+def run() -> None:
+    """Entry point wrapper: turn distillguard errors into a message and exit code 1."""
+    try:
+        main(standalone_mode=True)
+    except DistillguardError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILURE)

@@ -1,0 +1,341 @@
+"""Stream traffic logs (JSON Lines, gzip'd JSON Lines, Parquet) into Arrow record batches.
+
+    report = ReadReport()
+    for batch in read_events(["traffic.jsonl.gz"], report=report):
+        ...                       # pa.RecordBatch with EVENT_SCHEMA
+    print(report.good, report.bad, report.bad_lines[:5])
+
+Memory is bounded by the batch size (rows and bytes), never by the file. A bad line is recorded
+(path, line number, reason) and skipped; a file that cannot be opened or decompressed is recorded
+as unreadable and the other files are still read. The format is sniffed from the first bytes, not
+trusted from the file name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Final
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from distillguard.events.schema import (
+    KNOWN_FIELDS,
+    KNOWN_OBJECTS,
+    InvalidEvent,
+    LogLine,
+    Request,
+    flatten,
+    rows_to_batch,
+)
+from distillguard.events.writer import PARQUET_TYPES
+
+DEFAULT_BATCH_ROWS: Final = 16_384
+DEFAULT_BATCH_BYTES: Final = 32 << 20  # flush a batch once its lines reach 32 MiB
+DEFAULT_MAX_LINE_BYTES: Final = 64 << 20  # a longer line is reported and skipped without being held
+KEEP_BAD_LINES: Final = 1_000  # per file; beyond that bad lines are only counted
+
+_decode_line = msgspec.json.Decoder(LogLine).decode
+_decode_any = msgspec.json.Decoder().decode
+_encode = msgspec.json.encode
+_PARQUET_JSON_FIELDS: Final = frozenset(Request.__struct_fields__) - set(PARQUET_TYPES["request"])
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A line that was skipped: where it is and why."""
+
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class FileReport:
+    """What reading one file found."""
+
+    path: str
+    format: str = "unknown"
+    size_bytes: int = 0
+    lines: int = 0
+    good: int = 0
+    bad: int = 0
+    blank: int = 0
+    bad_lines: list[BadLine] = field(default_factory=list)
+    error: str | None = None  # set when the file (or its tail) could not be read
+
+    @property
+    def unreadable(self) -> bool:
+        """True when nothing usable came out of the file: it failed to open, or no line was an event."""
+        return (self.error is not None and self.good == 0) or (self.good == 0 and self.bad > 0)
+
+    def _bad(self, line: int, reason: str) -> None:
+        self.bad += 1
+        if len(self.bad_lines) < KEEP_BAD_LINES:
+            self.bad_lines.append(BadLine(self.path, line, reason))
+
+
+@dataclass
+class ReadReport:
+    """What reading a set of files found, file by file."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        return sum(f.lines for f in self.files)
+
+    @property
+    def good(self) -> int:
+        return sum(f.good for f in self.files)
+
+    @property
+    def bad(self) -> int:
+        return sum(f.bad for f in self.files)
+
+    @property
+    def bad_lines(self) -> list[BadLine]:
+        return [b for f in self.files for b in f.bad_lines]
+
+    @property
+    def unreadable(self) -> list[FileReport]:
+        return [f for f in self.files if f.unreadable]
+
+
+def read_events(
+    paths: Iterable[str | Path],
+    *,
+    report: ReadReport | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Yield EVENT_SCHEMA record batches from every file in ``paths``, in file order.
+
+    ``progress`` is called with the number of (on-disk) bytes consumed since its last call.
+    """
+    report = report if report is not None else ReadReport()
+    for path in paths:
+        file_report = FileReport(path=str(path))
+        report.files.append(file_report)
+        yield from _read_file(Path(path), file_report, batch_rows, max_line_bytes, progress)
+
+
+def read_table(paths: Iterable[str | Path], *, report: ReadReport | None = None) -> pa.Table:
+    """Read whole files into one table (convenient for small logs and tests; streams are preferred)."""
+    from distillguard.events.schema import EVENT_SCHEMA
+
+    return pa.Table.from_batches(list(read_events(paths, report=report)), schema=EVENT_SCHEMA)
+
+
+def sniff_format(path: Path) -> str:
+    """'gzip', 'parquet' or 'jsonl', from the file's first bytes."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head == b"PAR1":
+        return "parquet"
+    return "jsonl"
+
+
+def _read_file(
+    path: Path,
+    rep: FileReport,
+    batch_rows: int,
+    max_line_bytes: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[pa.RecordBatch]:
+    try:
+        rep.size_bytes = path.stat().st_size
+        rep.format = sniff_format(path)
+    except OSError as exc:
+        rep.error = exc.strerror or str(exc)
+        return
+    if rep.format == "parquet":
+        yield from _read_parquet(path, rep, batch_rows, progress)
+        return
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        rep.error = exc.strerror or str(exc)
+        return
+    with raw:
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if rep.format == "gzip" else raw
+        reader = io.BufferedReader(stream, buffer_size=1 << 20) if rep.format == "gzip" else stream
+        yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
+
+
+def _read_jsonl(
+    f: IO[bytes],
+    raw: IO[bytes],
+    rep: FileReport,
+    batch_rows: int,
+    max_line_bytes: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[pa.RecordBatch]:
+    rows: list[tuple[Any, ...]] = []
+    pending_bytes = 0
+    consumed = 0
+    lineno = 0
+    readline = f.readline
+    try:
+        while True:
+            line = readline(max_line_bytes + 1)
+            if not line:
+                break
+            lineno += 1
+            if len(line) > max_line_bytes and not line.endswith(b"\n"):
+                while (chunk := readline(1 << 20)) and not chunk.endswith(b"\n"):
+                    pass
+                rep._bad(lineno, f"line longer than {max_line_bytes} bytes")
+                continue
+            row = _decode(line, lineno, rep)
+            if row is not None:
+                rows.append(row)
+                pending_bytes += len(line)
+            if len(rows) >= batch_rows or pending_bytes >= DEFAULT_BATCH_BYTES:
+                yield rows_to_batch(rows)
+                rows, pending_bytes = [], 0
+                consumed = _report_progress(raw, consumed, progress)
+    except (OSError, EOFError, zlib.error) as exc:
+        # A corrupt or truncated compressed stream: keep what was read, say where it stopped.
+        rep.error = f"stopped after line {lineno}: {exc}"
+    finally:
+        rep.lines = lineno
+    if rows:
+        yield rows_to_batch(rows)
+    _report_progress(raw, consumed, progress)
+
+
+def _report_progress(raw: IO[bytes], consumed: int, progress: Callable[[int], None] | None) -> int:
+    if progress is None:
+        return consumed
+    try:
+        pos = raw.tell()
+    except (OSError, ValueError):
+        return consumed
+    progress(pos - consumed)
+    return pos
+
+
+def _decode(line: bytes, lineno: int, rep: FileReport) -> tuple[Any, ...] | None:
+    """Decode and flatten one line; record it as good, bad or blank. Returns the row or None."""
+    try:
+        row = flatten(_decode_line(line), None)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if "unknown field" not in message:
+            rep._bad(lineno, message)
+            return None
+        row = _decode_keeping_extra(line, lineno, rep)
+        if row is None:
+            return None
+    except msgspec.DecodeError as exc:
+        if not line.strip():
+            rep.blank += 1
+            return None
+        rep._bad(lineno, f"invalid JSON: {exc}")
+        return None
+    except UnicodeDecodeError as exc:
+        rep._bad(lineno, f"invalid UTF-8 at byte {exc.start}")
+        return None
+    except InvalidEvent as exc:
+        rep._bad(lineno, str(exc))
+        return None
+    rep.good += 1
+    return row
+
+
+def _decode_keeping_extra(line: bytes, lineno: int, rep: FileReport) -> tuple[Any, ...] | None:
+    """The slow path for lines with unknown fields: keep them in ``extra`` and validate the rest."""
+    obj = _decode_any(line)
+    return _from_object(obj, lineno, rep)
+
+
+def _from_object(obj: Any, lineno: int, rep: FileReport) -> tuple[Any, ...] | None:
+    if not isinstance(obj, dict):
+        rep._bad(lineno, f"expected a JSON object, got {type(obj).__name__}")
+        return None
+    known, extra = split_unknown(obj)
+    try:
+        row = flatten(msgspec.convert(known, LogLine), _encode(extra).decode() if extra else None)
+    except (msgspec.ValidationError, InvalidEvent) as exc:
+        rep._bad(lineno, str(exc))
+        return None
+    return row
+
+
+def split_unknown(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a log line into the contract's known fields and everything else (nested one level).
+
+    Null unknown fields are dropped: the contract treats null and missing alike.
+    """
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    top = KNOWN_FIELDS[None]
+    for key, value in obj.items():
+        if key not in top:
+            if value is not None:
+                extra[key] = value
+            continue
+        if key in KNOWN_OBJECTS and isinstance(value, dict):
+            allowed = KNOWN_FIELDS[key]
+            inner = {k: v for k, v in value.items() if k in allowed}
+            unknown = {k: v for k, v in value.items() if k not in allowed and v is not None}
+            if unknown:
+                extra[key] = unknown
+            value = inner
+        known[key] = value
+    return known, extra
+
+
+def _undo_parquet_conventions(obj: dict[str, Any]) -> dict[str, Any]:
+    """Free-form request values are JSON text in Parquet (see writer.py); decode them back."""
+    request = obj.get("request")
+    if isinstance(request, dict):
+        for key in _PARQUET_JSON_FIELDS.intersection(request):
+            value = request[key]
+            if isinstance(value, str):
+                # A plain string written by another tool stays as it is.
+                with contextlib.suppress(msgspec.DecodeError):
+                    request[key] = _decode_any(value)
+    return obj
+
+
+def _read_parquet(
+    path: Path, rep: FileReport, batch_rows: int, progress: Callable[[int], None] | None
+) -> Iterator[pa.RecordBatch]:
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        rep.error = f"not a readable Parquet file: {exc}"
+        return
+    total_rows = max(pf.metadata.num_rows, 1)
+    row_index = 0
+    try:
+        for arrow_batch in pf.iter_batches(batch_size=batch_rows):
+            rows: list[tuple[Any, ...]] = []
+            for obj in arrow_batch.to_pylist():
+                row_index += 1
+                row = _from_object(_undo_parquet_conventions(obj), row_index, rep)
+                if row is not None:
+                    rep.good += 1
+                    rows.append(row)
+            rep.lines = row_index
+            if rows:
+                yield rows_to_batch(rows)
+            if progress is not None:
+                progress(rep.size_bytes * arrow_batch.num_rows // total_rows)
+    except (OSError, pa.ArrowException) as exc:
+        rep.error = f"stopped after row {row_index}: {exc}"
