@@ -85,9 +85,11 @@ def write_gzip(out: Path, lines: list[str]) -> bytes:
     """Write ``lines`` deterministically as gzip; return the bytes written."""
     payload = "".join(line + "\n" for line in lines).encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
-            gz.write(payload)
+    with (
+        open(out, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
+        gz.write(payload)
     return out.read_bytes()
 
 

@@ -86,3 +86,44 @@ def run() -> None:
     except DistillguardError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILURE)
+
+
+def _simulate_with_progress(out: Path, quiet: bool, **kwargs: object) -> object:
+    from distillguard.sim import simulate
+
+    with bar(None, "simulating", unit="ev", unit_scale=True, enabled=False if quiet else None) as pb:
+
+        def on_total(total: int) -> None:
+            pb.total = total
+            pb.refresh()
+
+        def progress(done: int) -> None:
+            pb.update(done - pb.n)
+
+        return simulate(out, progress=progress, on_total=on_total, **kwargs)  # type: ignore[arg-type]
+
+
+@main.command()
+@click.option("--accounts", default=2000, show_default=True, type=click.IntRange(min=1), help="Accounts in total.")
+@click.option("--days", default=3.0, show_default=True, type=click.FloatRange(min=0, min_open=True, max=366),
+              help="Days of traffic.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same bytes.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for traffic.jsonl.gz, labels.json and scenario.json (created if missing).")
+@click.option("--corpora", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Directory of prompt corpora (*.jsonl.gz), e.g. ../shared/data/prompts. "
+                   "Default: the small sample shipped with distillguard.")
+@click.option("--scenario", default="default", show_default=True,
+              type=click.Choice(["default", "benign-only"]), help="Which population to simulate.")
+@click.option("--start", default="2026-11-02T00:00:00Z", show_default=True, help="RFC 3339 start time.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def simulate(accounts: int, days: float, seed: int, out: Path, corpora: Path | None, scenario: str, start: str,
+             quiet: bool) -> None:
+    """Write labelled synthetic API traffic: OUT/traffic.jsonl.gz (log contract, sorted by time) and
+    OUT/labels.json (ground truth: attack or benign, campaign, behaviour per account)."""
+    result = _simulate_with_progress(out, quiet, accounts=accounts, days=days, seed=seed, corpora=corpora,
+                                     scenario=scenario, start=start)
+    click.echo(f"{result.events:,} events from {result.accounts:,} accounts "  # type: ignore[attr-defined]
+               f"({result.attack_accounts:,} attacking) in {result.seconds:.1f}s")  # type: ignore[attr-defined]
+    click.echo(f"traffic  {result.traffic}")  # type: ignore[attr-defined]
+    click.echo(f"labels   {result.labels}")  # type: ignore[attr-defined]

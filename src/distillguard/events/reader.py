@@ -35,7 +35,7 @@ from distillguard.events.schema import (
     flatten,
     rows_to_batch,
 )
-from distillguard.events.writer import PARQUET_TYPES
+from distillguard.events.writer import PARQUET_TYPES, UNKNOWN_AS_JSON_KEY
 
 DEFAULT_BATCH_ROWS: Final = 16_384
 DEFAULT_BATCH_BYTES: Final = 32 << 20  # flush a batch once its lines reach 32 MiB
@@ -171,9 +171,32 @@ def _read_file(
         rep.error = exc.strerror or str(exc)
         return
     with raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if rep.format == "gzip" else raw
-        reader = io.BufferedReader(stream, buffer_size=1 << 20) if rep.format == "gzip" else stream
+        reader: IO[bytes] = raw
+        if rep.format == "gzip":
+            reader = io.BufferedReader(GzipChunks(gzip.GzipFile(fileobj=raw, mode="rb")), buffer_size=1 << 20)
         yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
+
+
+class GzipChunks(io.RawIOBase):
+    """A gzip stream as raw reads of one decompressed chunk each (``GzipFile.read1``), to buffer on top of.
+
+    A BufferedReader straight over GzipFile fills its buffer with ``GzipFile.read(n)``, which drops all it
+    had decompressed in that call when the stream then turns out truncated or corrupt: up to a buffer's
+    worth of good lines before the damage would be lost. One chunk per read loses at most the cut line.
+    """
+
+    def __init__(self, gz: gzip.GzipFile) -> None:
+        super().__init__()
+        self._gz = gz
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._gz.read1(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
 
 
 def _read_jsonl(
@@ -247,8 +270,8 @@ def _decode(line: bytes, lineno: int, rep: FileReport) -> tuple[Any, ...] | None
             return None
         rep._bad(lineno, f"invalid JSON: {exc}")
         return None
-    except UnicodeDecodeError as exc:
-        rep._bad(lineno, f"invalid UTF-8 at byte {exc.start}")
+    except UnicodeDecodeError:
+        rep._bad(lineno, _utf8_error(line))
         return None
     except InvalidEvent as exc:
         rep._bad(lineno, str(exc))
@@ -259,8 +282,26 @@ def _decode(line: bytes, lineno: int, rep: FileReport) -> tuple[Any, ...] | None
 
 def _decode_keeping_extra(line: bytes, lineno: int, rep: FileReport) -> tuple[Any, ...] | None:
     """The slow path for lines with unknown fields: keep them in ``extra`` and validate the rest."""
-    obj = _decode_any(line)
+    # The typed decoder stops at the first unknown field, so the rest of the line is unchecked yet:
+    # it may still be truncated or hold invalid UTF-8, which must make a bad line, not an exception.
+    try:
+        obj = _decode_any(line)
+    except msgspec.DecodeError as exc:
+        rep._bad(lineno, f"invalid JSON: {exc}")
+        return None
+    except UnicodeDecodeError:
+        rep._bad(lineno, _utf8_error(line))
+        return None
     return _from_object(obj, lineno, rep)
+
+
+def _utf8_error(line: bytes) -> str:
+    # msgspec's UnicodeDecodeError counts from the start of the string value, not of the line.
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 at byte offset {exc.start} of the line"
+    return "invalid UTF-8"
 
 
 def _from_object(obj: Any, lineno: int, rep: FileReport) -> tuple[Any, ...] | None:
@@ -269,7 +310,7 @@ def _from_object(obj: Any, lineno: int, rep: FileReport) -> tuple[Any, ...] | No
         return None
     known, extra = split_unknown(obj)
     try:
-        row = flatten(msgspec.convert(known, LogLine), _encode(extra).decode() if extra else None)
+        row = flatten(msgspec.convert(known, LogLine), _encode(extra, order="sorted").decode() if extra else None)
     except (msgspec.ValidationError, InvalidEvent) as exc:
         rep._bad(lineno, str(exc))
         return None
@@ -300,17 +341,31 @@ def split_unknown(obj: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return known, extra
 
 
-def _undo_parquet_conventions(obj: dict[str, Any]) -> dict[str, Any]:
-    """Free-form request values are JSON text in Parquet (see writer.py); decode them back."""
+def _undo_parquet_conventions(obj: dict[str, Any], unknown_as_json: bool) -> dict[str, Any]:
+    """Free-form request values are JSON text in Parquet (see writer.py); decode them back.
+
+    With ``unknown_as_json`` (a file from our writer) unknown fields, top level and one level down,
+    are JSON text too; in other files they keep the Parquet value they have.
+    """
     request = obj.get("request")
     if isinstance(request, dict):
-        for key in _PARQUET_JSON_FIELDS.intersection(request):
-            value = request[key]
-            if isinstance(value, str):
-                # A plain string written by another tool stays as it is.
-                with contextlib.suppress(msgspec.DecodeError):
-                    request[key] = _decode_any(value)
+        _decode_json_text(request, _PARQUET_JSON_FIELDS.intersection(request))
+    if unknown_as_json:
+        _decode_json_text(obj, obj.keys() - KNOWN_FIELDS[None])
+        for name in KNOWN_OBJECTS:
+            inner = obj.get(name)
+            if isinstance(inner, dict):
+                _decode_json_text(inner, inner.keys() - KNOWN_FIELDS[name])
     return obj
+
+
+def _decode_json_text(obj: dict[str, Any], keys: Iterable[str]) -> None:
+    for key in keys:
+        value = obj[key]
+        if isinstance(value, str):
+            # A plain string written by another tool stays as it is.
+            with contextlib.suppress(msgspec.DecodeError):
+                obj[key] = _decode_any(value)
 
 
 def _read_parquet(
@@ -322,13 +377,14 @@ def _read_parquet(
         rep.error = f"not a readable Parquet file: {exc}"
         return
     total_rows = max(pf.metadata.num_rows, 1)
+    unknown_as_json = UNKNOWN_AS_JSON_KEY in (pf.schema_arrow.metadata or {})
     row_index = 0
     try:
         for arrow_batch in pf.iter_batches(batch_size=batch_rows):
             rows: list[tuple[Any, ...]] = []
             for obj in arrow_batch.to_pylist():
                 row_index += 1
-                row = _from_object(_undo_parquet_conventions(obj), row_index, rep)
+                row = _from_object(_undo_parquet_conventions(obj, unknown_as_json), row_index, rep)
                 if row is not None:
                     rep.good += 1
                     rows.append(row)

@@ -12,10 +12,15 @@ the reader then falls back to a path that keeps them in the ``extra`` column (se
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 import pyarrow as pa
+
+# Integers are range-checked at decode time so that a value the Arrow column cannot hold (a 64-bit
+# unsigned seed, say) makes a bad line instead of failing the whole batch in rows_to_batch.
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class TextPart(msgspec.Struct):
@@ -34,7 +39,7 @@ class Message(msgspec.Struct):
 
 class Client(msgspec.Struct, forbid_unknown_fields=True):
     ip: str | None = None
-    asn: int | None = None
+    asn: Int64 | None = None
     country: str | None = None
     user_agent: str | None = None
 
@@ -54,13 +59,13 @@ class Request(msgspec.Struct, forbid_unknown_fields=True):
     instructions: str | None = None  # /v1/responses
     temperature: float | None = None
     top_p: float | None = None
-    n: int | None = None
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    max_output_tokens: int | None = None
-    seed: int | None = None
-    logprobs: bool | int | None = None  # bool on chat, int on completions
-    top_logprobs: int | None = None
+    n: Int32 | None = None
+    max_tokens: Int64 | None = None
+    max_completion_tokens: Int64 | None = None
+    max_output_tokens: Int64 | None = None
+    seed: Int64 | None = None
+    logprobs: bool | Int32 | None = None  # bool on chat, int on completions
+    top_logprobs: Int32 | None = None
     logit_bias: dict[str, float] | None = None
     reasoning_effort: str | None = None
     reasoning: dict[str, Any] | None = None
@@ -84,13 +89,13 @@ class Request(msgspec.Struct, forbid_unknown_fields=True):
 class Response(msgspec.Struct, forbid_unknown_fields=True):
     text: str | None = None
     finish_reason: str | None = None
-    reasoning_tokens: int | None = None
+    reasoning_tokens: Int64 | None = None
 
 
 class Usage(msgspec.Struct, forbid_unknown_fields=True):
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    total_tokens: int | None = None
+    prompt_tokens: Int64 | None = None
+    completion_tokens: Int64 | None = None
+    total_tokens: Int64 | None = None
     completion_tokens_details: Any = None
     prompt_tokens_details: Any = None
 
@@ -110,7 +115,7 @@ class LogLine(msgspec.Struct, forbid_unknown_fields=True):
     model: str | None = None
     response: Response | None = None
     usage: Usage | None = None
-    status: int | None = None
+    status: Int32 | None = None
 
 
 # The objects whose unknown fields are kept in ``extra`` (top level and one level down).

@@ -1,10 +1,12 @@
 """Write traffic-log records (contract §1 dicts) as JSON Lines, gzip'd JSON Lines or Parquet.
 
 Parquet keeps the contract's nesting (``client``, ``billing``, ``request``, ``response``, ``usage`` are
-struct columns). Parquet columns need one type, so two conventions apply, and the reader undoes both:
-message ``content`` given as a list of text parts is stored as its joined text, and free-form JSON
-values (``tools``, ``logit_bias``, ``stop``, unknown fields that do not fit one type...) are stored as
-JSON text.
+struct columns). Parquet columns need one type, so these conventions apply, and the reader undoes them:
+message ``content`` given as a list of text parts is stored as its joined text, a ``prompt`` given as a
+list of strings is stored joined by blank lines (as the reader flattens it), and free-form JSON values
+(``tools``, ``logit_bias``, ``stop``, and every unknown field, top level or inside a known object) are
+stored as JSON text. Files written here say so in the schema metadata (:data:`UNKNOWN_AS_JSON_KEY`), so
+that the reader decodes unknown fields only where this writer stored them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any, Final
 import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from distillguard.events.schema import KNOWN_FIELDS
 
 _TS: Final = pa.timestamp("ms", tz="UTC")
 
@@ -59,6 +63,8 @@ PARQUET_TYPES: Final[dict[str | None, dict[str, pa.DataType]]] = {
     "usage": {"prompt_tokens": pa.int64(), "completion_tokens": pa.int64(), "total_tokens": pa.int64()},
 }
 OBJECT_COLUMNS: Final = ("client", "billing", "request", "response", "usage")
+#: Schema metadata key set on files whose unknown fields are stored as JSON text.
+UNKNOWN_AS_JSON_KEY: Final = b"distillguard.unknown_fields"
 _JSON_TEXT: Final = pa.string()
 
 
@@ -83,7 +89,8 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str | Path, *, chunk_
         for chunk in _chunks(records, chunk_rows):
             table = _to_table(chunk)
             if writer is None:
-                writer = pq.ParquetWriter(str(path), table.schema)
+                schema = table.schema.with_metadata({**(table.schema.metadata or {}), UNKNOWN_AS_JSON_KEY: b"json"})
+                writer = pq.ParquetWriter(str(path), schema)
             else:
                 table = table.cast(writer.schema)
             writer.write_table(table)
@@ -115,12 +122,14 @@ def _column(values: list[Any], name: str, parent: str | None) -> pa.Array:
         return _struct(values, name)
     if parent == "request" and name == "messages":
         values = [_plain_messages(v) for v in values]
+    if parent == "request" and name == "prompt":
+        values = [_plain_prompt(v) for v in values]
     known = PARQUET_TYPES.get(parent, {}).get(name)
     if known is not None:
         if known == _TS:
             values = [_as_datetime(v) for v in values]
         return pa.array(values, known)
-    if parent == "request":  # free-form request parameters are JSON text
+    if parent == "request" or name not in KNOWN_FIELDS[parent]:  # free-form parameters and unknown fields
         return _json_text(values)
     try:
         return pa.array(values)
@@ -154,6 +163,12 @@ def _plain_messages(messages: Any) -> Any:
             content = "\n".join(p["text"] for p in content if isinstance(p, dict) and p.get("text") is not None)
         out.append({"role": m.get("role"), "content": content})
     return out
+
+
+def _plain_prompt(prompt: Any) -> Any:
+    if isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
+        return "\n\n".join(prompt)
+    return prompt
 
 
 def _as_datetime(value: Any) -> Any:
