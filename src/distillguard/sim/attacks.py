@@ -298,9 +298,9 @@ class HydraCluster(Behavior):
         for i, t in enumerate(times):
             acct = members[order[i % len(order)]]  # round-robin load balancing
             ip, asn, country = rng.choice(pool)
-            model = "frontier-1"
-            if (self.pivot_share and t >= pivot_at and chance(rng, self.pivot_share)) or (world.available("frontier-2", t) and chance(rng, 0.1)):
-                model = "frontier-2"
+            pivoted = bool(self.pivot_share) and t >= pivot_at and chance(rng, self.pivot_share)
+            trying = world.available("frontier-2", t) and chance(rng, 0.1)
+            model = "frontier-2" if pivoted or trying else "frontier-1"
             if chance(rng, blend):  # camouflage: an ordinary human prompt, ordinary settings
                 lang = rng.choice(humans.human_langs())
                 text = rng.choice(humans.human_pool(lang))

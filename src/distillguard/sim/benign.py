@@ -501,7 +501,8 @@ class SyntheticDataCustomer(Behavior):
         n = rng.choice((1, 2, 4))
         for t in times:
             if chance(rng, self.worked_solution_share):
-                text = rng.choice(pb.STEP_BY_STEP_BENIGN["en"]).format(prompt=rng.choice(world.corpora.all_distillation()))
+                seed_prompt = rng.choice(world.corpora.all_distillation())
+                text = rng.choice(pb.STEP_BY_STEP_BENIGN["en"]).format(prompt=seed_prompt)
                 boost = 2.0
             else:
                 text = rng.choice(templates).format(topic=rng.choice(pb.DATA_GEN_TOPICS), n=rng.choice((5, 10, 20)))
