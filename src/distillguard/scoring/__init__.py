@@ -1,0 +1,1 @@
+"""Scores with evidence and MITRE ATLAS mapping; thresholds; verdicts."""
