@@ -191,28 +191,6 @@ def _read_file(
             chunks.close()
 
 
-class GzipChunks(io.RawIOBase):  # kept for benchmarks that reproduce the plain single-thread path
-    """A gzip stream as raw reads of one decompressed chunk each (``GzipFile.read1``), to buffer on top of.
-
-    A BufferedReader straight over GzipFile fills its buffer with ``GzipFile.read(n)``, which drops all it
-    had decompressed in that call when the stream then turns out truncated or corrupt: up to a buffer's
-    worth of good lines before the damage would be lost. One chunk per read loses at most the cut line.
-    """
-
-    def __init__(self, gz: gzip.GzipFile) -> None:
-        super().__init__()
-        self._gz = gz
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        data = self._gz.read1(len(b))
-        n = len(data)
-        b[:n] = data
-        return n
-
-
 class PrefetchedGzip(io.RawIOBase):
     """Decompress on a background thread, one chunk ahead of the parser (inflate releases the GIL).
 
