@@ -88,6 +88,68 @@ def run() -> None:
         sys.exit(EXIT_FAILURE)
 
 
+@main.command()
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for accounts.jsonl, clusters.jsonl, summary.json and report.html.")
+@click.option("--review-threshold", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Score from which an account or cluster is put up for review.")
+@click.option("--block-threshold", default=0.9, show_default=True, type=click.FloatRange(0, 1),
+              help="Score from which it is blocked.")
+@click.option("--weights", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Scoring weights (JSON, as written by python -m distillguard.scoring.train). "
+                   "Default: the weights shipped with distillguard.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=0), help="Rows in the terminal table.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_threshold: float,
+         weights: Path | None, top: int, quiet: bool) -> None:
+    """Score every account and every cluster of coordinated accounts in traffic LOGS for extraction
+    behaviour, with evidence and MITRE ATLAS techniques, and write OUT/accounts.jsonl,
+    OUT/clusters.jsonl, OUT/summary.json and OUT/report.html. Exits 1 when nothing could be read."""
+    from distillguard.engines.local import Thresholds
+    from distillguard.engines.local import scan as run_scan
+    from distillguard.scoring.model import ScoringModel
+
+    if review_threshold > block_threshold:
+        raise click.BadParameter("must not exceed --block-threshold", param_hint="--review-threshold")
+    paths = list(logs)
+    with bar(_total_size(paths), "scanning", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
+        summary = run_scan(paths, out, thresholds=Thresholds(review_threshold, block_threshold),
+                           model=ScoringModel.load(weights), progress=pb.update)
+    _print_scan(summary, out, top)
+
+
+def _print_scan(summary: dict, out: Path, top: int) -> None:
+    import json
+
+    v = summary["verdicts"]
+    click.echo(f"{summary['events']:,} requests from {summary['accounts']:,} accounts scanned in "
+               f"{summary['seconds']:.1f}s ({summary['events_per_second']:,} requests/s); "
+               f"{summary['bad_lines']:,} bad lines skipped")
+    click.echo(f"verdicts: {v['block']:,} block, {v['review']:,} review, {v['allow']:,} allow; "
+               f"{summary['clusters']:,} clusters of linked accounts")
+    if top:
+        rows = [json.loads(line) for _, line in zip(range(top), (out / "clusters.jsonl").open(), strict=False)]
+        if rows:
+            click.echo(f"{'cluster':<8} {'accounts':>8} {'requests':>9} {'score':>6} {'verdict':<7} evidence")
+            for r in rows:
+                lead = r["evidence"][0]["detail"] if r["evidence"] else ""
+                click.echo(f"{r['cluster_id']:<8} {r['size']:>8,} {r['requests']:>9,} {r['score']:>6.3f} "
+                           f"{r['verdict']:<7} {lead[:90]}")
+        rows = [json.loads(line) for _, line in zip(range(top), (out / "accounts.jsonl").open(), strict=False)]
+        click.echo(f"{'account':<16} {'requests':>9} {'score':>6} {'verdict':<7} {'cluster':<8} evidence")
+        for r in rows:
+            lead = r["evidence"][0]["detail"] if r["evidence"] else ""
+            click.echo(f"{r['account_id']:<16} {r['requests']:>9,} {r['score']:>6.3f} {r['verdict']:<7} "
+                       f"{(r['cluster_id'] or '-'):<8} {lead[:80]}")
+    click.echo(f"report   {out / 'report.html'}")
+    click.echo(f"accounts {out / 'accounts.jsonl'}")
+    click.echo(f"clusters {out / 'clusters.jsonl'}")
+    if summary["unreadable_files"]:
+        for path in summary["unreadable_files"]:
+            click.echo(f"warning: could not read {path}", err=True)
+
+
 def _simulate_with_progress(out: Path, quiet: bool, **kwargs: object) -> object:
     from distillguard.sim import simulate
 

@@ -1,0 +1,206 @@
+"""Behaviour features of a group of requests: an account, or a cluster taken as one actor.
+
+``group_features(events, group, n_groups, ...)`` computes every feature for every group in one
+vectorised pass (``np.bincount`` and one sort by group and time). The same function scores accounts
+(``group = events["acct"]``) and clusters (``group`` = each request's cluster), so a cluster is judged
+on its aggregate behaviour with exactly the account's definitions.
+
+Feature ids are stable: they are the names in evidence entries, the scoring weights and the docs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from distillguard.accounts.store import Events
+from distillguard.signals.fingerprint import HyperLogLog
+from distillguard.signals.request import DOMAINS
+
+HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
+
+
+@dataclass(frozen=True)
+class Release:
+    """A model that first appears in the traffic after it started: a new release."""
+
+    model: int  # model code in Events.models
+    at_ms: int
+
+
+def find_release(events: Events, *, min_lead_ms: int = 12 * HOUR_MS) -> Release | None:
+    """The newest model, if it first appears at least ``min_lead_ms`` after the traffic starts."""
+    if len(events) == 0:
+        return None
+    model, ts = events["model"], events["ts"]
+    first = np.full(len(events.models), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, model, ts)
+    newest = int(np.argmax(np.where(first == np.iinfo(np.int64).max, -1, first)))
+    if first[newest] - ts.min() < min_lead_ms:
+        return None
+    return Release(model=newest, at_ms=int(first[newest]))
+
+
+def _share(group: np.ndarray, flag: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    n = len(counts)
+    return np.bincount(group, weights=flag.astype(np.float64), minlength=n) / np.maximum(counts, 1)
+
+
+def _mean(group: np.ndarray, values: np.ndarray, valid: np.ndarray, n: int) -> np.ndarray:
+    num = np.bincount(group[valid], weights=values[valid].astype(np.float64), minlength=n)
+    den = np.bincount(group[valid], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+
+def _entropy(hist: np.ndarray) -> np.ndarray:
+    total = hist.sum(axis=1, keepdims=True)
+    p = hist / np.maximum(total, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
+    return h / np.log(hist.shape[1])
+
+
+def _pacing(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: median gap (s), regularity (share of gaps within x2 of the median), burst share (< 1 s)."""
+    order = np.lexsort((ts, group))
+    g, t = group[order], ts[order]
+    same = g[1:] == g[:-1]
+    gaps = np.diff(t)[same].astype(np.float64)
+    gg = g[1:][same]
+    median = np.full(n, np.nan)
+    regular = np.full(n, np.nan)
+    burst = np.full(n, np.nan)
+    if len(gaps) == 0:
+        return median, regular, burst
+    o2 = np.lexsort((gaps, gg))
+    gs, vs = gg[o2], gaps[o2]
+    counts = np.bincount(gs, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    median[has] = vs[starts[has] + counts[has] // 2]
+    m = median[gg]
+    within = (gaps >= 0.5 * m) & (gaps <= 2.0 * m) & (m > 0)
+    regular = np.where(has, np.bincount(gg, weights=within, minlength=n) / np.maximum(counts, 1), np.nan)
+    burst = np.where(has, np.bincount(gg, weights=gaps < 1000, minlength=n) / np.maximum(counts, 1), np.nan)
+    return median / 1000.0, regular, burst
+
+
+def _daily_flatness(group: np.ndarray, ts: np.ndarray, n: int, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """1 - coefficient of variation of requests per day, over the days from the group's first to its last
+    request (NaN when it was active for less than 36 hours)."""
+    day0 = int(ts.min() // DAY_MS)
+    days = (ts // DAY_MS - day0).astype(np.int64)
+    width = int(days.max()) + 1
+    hist = np.bincount(group.astype(np.int64) * width + days, minlength=n * width).reshape(n, width)
+    lo = first // DAY_MS - day0
+    hi = last // DAY_MS - day0
+    cols = np.arange(width)[None, :]
+    inside = (cols >= lo[:, None]) & (cols <= hi[:, None])
+    k = inside.sum(axis=1)
+    mean = np.where(k > 0, (hist * inside).sum(axis=1) / np.maximum(k, 1), np.nan)
+    var = np.where(k > 0, (((hist - mean[:, None]) ** 2) * inside).sum(axis=1) / np.maximum(k, 1), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.sqrt(var) / mean
+    long_enough = (last - first) >= 36 * 3_600_000
+    return np.where((k >= 2) & long_enough, 1.0 - np.minimum(cv, 1.0), np.nan)
+
+
+def group_features(
+    events: Events,
+    group: np.ndarray,
+    n_groups: int,
+    *,
+    sketches: dict[str, HyperLogLog],
+    created_ms: np.ndarray,
+    release: Release | None,
+) -> dict[str, np.ndarray]:
+    """Every behaviour feature for each of ``n_groups`` groups; NaN where a feature is undefined.
+
+    ``sketches`` are HyperLogLog registers per group (distinct templates, prompts, end users,
+    addresses); ``created_ms`` is each group's account creation time (NaN when unknown).
+    """
+    n = n_groups
+    ts = events["ts"]
+    counts = np.bincount(group, minlength=n).astype(np.float64)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, group, ts)
+    np.maximum.at(last, group, ts)
+    span_days = np.maximum((last - first) / DAY_MS, 1.0 / 24)
+
+    f: dict[str, np.ndarray] = {}
+    f["requests"] = counts
+    f["requests_per_day"] = counts / np.maximum(span_days, 1.0)
+    hours = (ts // HOUR_MS) % 24
+    hour_hist = np.bincount(group.astype(np.int64) * 24 + hours, minlength=n * 24).reshape(n, 24)
+    f["hour_entropy"] = _entropy(hour_hist)
+    median_gap, regular, burst = _pacing(group, ts, n)
+    f["median_gap_s"] = median_gap
+    f["pacing_regularity"] = regular
+    f["burst_share"] = burst
+    f["daily_flatness"] = _daily_flatness(group, ts, n, first, last)
+
+    cot = events["cot"]
+    f["cot_coercion_share"] = _share(group, cot >= 0.99, counts)
+    f["step_by_step_share"] = _share(group, (cot >= 0.49) & (cot < 0.99), counts)
+    f["grader_share"] = _share(group, events["grader"], counts)
+    f["rewrite_share"] = _share(group, events["rewrite"], counts)
+    f["identity_probe_share"] = _share(group, events["identity"], counts)
+    f["tool_use_share"] = _share(group, events["tool_use"], counts)
+    f["multi_turn_share"] = _share(group, events["turns"] >= 2, counts)
+    f["system_prompt_share"] = _share(group, events["system_hash"] != 0, counts)
+    domain_hist = np.bincount(group.astype(np.int64) * len(DOMAINS) + events["domain"].astype(np.int64),
+                              minlength=n * len(DOMAINS)).reshape(n, len(DOMAINS))
+    f["domain_concentration"] = domain_hist.max(axis=1) / np.maximum(counts, 1)
+    f["chat_share"] = domain_hist[:, DOMAINS.index("chat")] / np.maximum(counts, 1)
+    lang_hist = np.bincount(group.astype(np.int64) * 16 + events["lang"].astype(np.int64),
+                            minlength=n * 16).reshape(n, 16)
+    f["languages"] = ((lang_hist[:, 1:] / np.maximum(counts, 1)[:, None]) >= 0.02).sum(axis=1).astype(np.float64)
+
+    distinct = {name: sketch.estimate()[:n] for name, sketch in sketches.items()}
+    f["template_diversity"] = np.minimum(distinct["template"] / np.maximum(counts, 1), 1.0)
+    f["prompt_repeat_share"] = 1.0 - np.minimum(distinct["prompt_hash"] / np.maximum(counts, 1), 1.0)
+    f["end_users"] = distinct["end_user"]
+    f["ip_addresses"] = distinct["ip"]
+
+    f["n_gt1_share"] = _share(group, events["n"] > 1, counts)
+    f["logprobs_share"] = _share(group, events["logprobs"] | events["logit_bias"], counts)
+    f["high_effort_share"] = _share(group, events["effort_high"], counts)
+    max_tokens = events["max_tokens"]
+    f["mean_max_tokens"] = _mean(group, max_tokens, max_tokens > 0, n)
+    temperature = events["temperature"]
+    valid_t = ~np.isnan(temperature)
+    mean_t = _mean(group, temperature, valid_t, n)
+    sq = _mean(group, temperature.astype(np.float64) ** 2, valid_t, n)
+    f["temperature_spread"] = np.sqrt(np.maximum(sq - mean_t**2, 0.0))
+    ok = events["ok"]
+    f["reasoning_tokens_mean"] = _mean(group, events["reasoning_tokens"], ok, n)
+    completion = np.bincount(group, weights=events["completion_tokens"].astype(np.float64), minlength=n)
+    context = np.bincount(group, weights=events["context_chars"].astype(np.float64) / 4.0, minlength=n)
+    f["output_input_ratio"] = completion / np.maximum(context, 1.0)
+    f["throttled_share"] = _share(group, events["throttled"], counts)
+
+    with np.errstate(invalid="ignore"):
+        f["account_age_days"] = np.where(np.isnan(created_ms), np.nan, (first - created_ms) / DAY_MS)
+
+    if release is not None:
+        on_new = events["model"] == release.model
+        after = ts >= release.at_ms
+        f["new_model_share"] = np.bincount(group, weights=on_new & after, minlength=n) / np.maximum(
+            np.bincount(group, weights=after, minlength=n), 1)
+        first_new = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_new, group[on_new], ts[on_new])
+        was_active = first < release.at_ms
+        adopted = first_new < np.iinfo(np.int64).max
+        hours = (first_new - release.at_ms) / HOUR_MS
+        f["new_model_pivot"] = np.where(was_active & adopted, f["new_model_share"] * np.exp(-hours / 24.0), 0.0)
+    else:
+        f["new_model_share"] = np.zeros(n)
+        f["new_model_pivot"] = np.zeros(n)
+    f["first_seen_ms"] = first.astype(np.float64)
+    f["last_seen_ms"] = last.astype(np.float64)
+    return f

@@ -1,0 +1,1 @@
+"""Measurement: detection metrics a defender cares about, and the benchmark runners."""

@@ -1,0 +1,353 @@
+"""The embedded scan engine: stream logs through the signals on one machine, then score and link.
+
+    result = scan(["traffic.jsonl.gz"], "out/")
+    # out/accounts.jsonl, out/clusters.jsonl, out/report.html, out/summary.json
+
+Data flows one way: events (reader) -> signals (per batch) -> accounts (compact columns, sketches) ->
+linking (account graph, clusters) -> scoring (model, evidence, ATLAS) -> outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from distillguard.accounts.features import Release, find_release, group_features
+from distillguard.accounts.store import Events, EventStore
+from distillguard.errors import ConfigError, LogReadError
+from distillguard.events import ReadReport, read_events
+from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
+from distillguard.scoring.atlas import TECHNIQUES
+from distillguard.scoring.model import ScoringModel, evidence
+from distillguard.signals.fingerprint import HyperLogLog
+from distillguard.signals.request import request_signals
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Score cut-offs for verdicts: ``review`` <= score < ``block`` is review; >= ``block`` is block."""
+
+    review: float = 0.5
+    block: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.review <= self.block <= 1.0:
+            raise ConfigError(f"thresholds must satisfy 0 <= review <= block <= 1, got {self.review}, {self.block}")
+
+    def verdict(self, score: float) -> str:
+        return "block" if score >= self.block else "review" if score >= self.review else "allow"
+
+
+@dataclass
+class Analysis:
+    """Everything the scan computed, before it is written out (also what the benchmark consumes)."""
+
+    events: Events
+    report: ReadReport
+    account_features: dict[str, np.ndarray]
+    account_scores: np.ndarray  # own behaviour
+    account_contrib: np.ndarray
+    clusters: Clusters
+    cluster_features: dict[str, np.ndarray]
+    cluster_scores: np.ndarray
+    cluster_contrib: np.ndarray
+    final_scores: np.ndarray  # own behaviour or the cluster's, whichever is higher
+    release: Release | None
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def analyse(
+    paths: Iterable[str | Path],
+    *,
+    model: ScoringModel | None = None,
+    progress: Callable[[int], None] | None = None,
+    link_threshold: float = 0.9,
+) -> Analysis:
+    """Read, compute signals, features, links, clusters and scores. No output is written."""
+    began = time.perf_counter()
+    model = model or ScoringModel.load()
+    paths = [Path(p) for p in paths]
+    report = ReadReport()
+    store = EventStore()
+    for batch in read_events(paths, report=report, progress=progress):
+        store.add(request_signals(batch), batch)
+    unreadable = report.unreadable
+    if unreadable and len(unreadable) == len(report.files):
+        first = unreadable[0]
+        raise LogReadError(first.path, first.error or "no line is a valid log event")
+    events = store.finish()
+    n = len(events.account_ids)
+    created = np.full(n, np.nan)
+    attrs = store.attributes
+    if attrs.created_ms:
+        idx = np.fromiter(attrs.created_ms.keys(), dtype=np.int64, count=len(attrs.created_ms))
+        created[idx] = np.fromiter(attrs.created_ms.values(), dtype=np.float64, count=len(idx))
+    release = find_release(events)
+    acct = events["acct"]
+    feats = group_features(events, acct, n, sketches=store.sketches, created_ms=created, release=release)
+    own, contrib = model.score(feats)
+
+    links = link_accounts(
+        events, n, payment=attrs.payment, created_ms=created, channel=attrs.channel,
+        median_gap_s=feats["median_gap_s"], first_ms=feats["first_seen_ms"], last_ms=feats["last_seen_ms"],
+        requests=feats["requests"],
+    )
+    clusters = cluster_accounts(links, n, threshold=link_threshold)
+    c = clusters.count
+    if c:
+        member = clusters.label >= 0
+        group = clusters.label[acct]
+        in_cluster = group >= 0
+        sub = Events({k: v[in_cluster] for k, v in events.columns.items()}, events.account_ids, events.models)
+        sketches = {}
+        for name, sketch in store.sketches.items():
+            merged = HyperLogLog(c, sketch.p)
+            np.maximum.at(merged.registers, clusters.label[member], sketch.registers[member])
+            sketches[name] = merged
+        cluster_created = np.full(c, np.nan)
+        known = member & ~np.isnan(created)
+        if known.any():
+            cluster_created[:] = np.inf
+            np.minimum.at(cluster_created, clusters.label[known], created[known])
+            cluster_created[np.isinf(cluster_created)] = np.nan
+        cfeats = group_features(sub, group[in_cluster], c, sketches=sketches, created_ms=cluster_created,
+                                release=release)
+        cscore, ccontrib = model.score(cfeats)
+        final = np.where(member, np.maximum(own, cscore[np.maximum(clusters.label, 0)]), own)
+    else:
+        cfeats, cscore, ccontrib, final = {}, np.zeros(0), np.zeros((0, len(model.terms))), own
+    return Analysis(events=events, report=report, account_features=feats, account_scores=own,
+                    account_contrib=contrib, clusters=clusters, cluster_features=cfeats, cluster_scores=cscore,
+                    cluster_contrib=ccontrib, final_scores=final, release=release,
+                    seconds=time.perf_counter() - began, extra={"attributes": attrs, "created": created})
+
+
+# -- outputs ------------------------------------------------------------------------------------------
+
+_TRAINING_SHAPED = ("cot_coercion_share", "grader_share", "rewrite_share", "tool_use_share")
+
+
+def _atlas(features: dict[str, np.ndarray], row: int, verdict: str, *, cluster: bool, proxies: bool,
+           accounts_linked: bool) -> list[str]:
+    if verdict == "allow":
+        return []
+    ids = ["AML.T0040", "AML.T0024.002"]
+    shaped = any(features[name][row] >= 0.2 for name in _TRAINING_SHAPED) or (
+        features["prompt_repeat_share"][row] < 0.05 and features["requests"][row] >= 200)
+    if shaped:
+        ids.append("AML.T0005.001")
+    if proxies:
+        ids.append("AML.T0008.005")
+    if cluster and accounts_linked:
+        ids.append("AML.T0021")
+    if verdict == "block":
+        ids.append("AML.T0048.004")
+    return [i for i in TECHNIQUES if i in ids]
+
+
+def _iso(ms: float) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _cluster_links(analysis: Analysis, members: np.ndarray, cluster: int) -> list[dict[str, Any]]:
+    """Why these accounts were linked: per link type, how many strong pairs it contributed to."""
+    links = analysis.clusters.links
+    label = analysis.clusters.label
+    inside = (label[links.a] == cluster) & (label[links.b] == cluster)
+    out = []
+    attrs = analysis.extra["attributes"]
+    for kind, weights in links.by_type.items():
+        w = weights[inside]
+        pairs = int((w > 0).sum())
+        if not pairs:
+            continue
+        if kind == "payment":
+            cards: dict[str, int] = {}
+            for m in members.tolist():
+                card = attrs.payment.get(m)
+                if card:
+                    cards[card] = cards.get(card, 0) + 1
+            shared = {k: v for k, v in cards.items() if v > 1}
+            detail = (f"{sum(shared.values())} of {len(members)} accounts pay with one of {len(shared)} shared "
+                      f"payment fingerprints")
+        elif kind == "address":
+            detail = f"{pairs} account pairs send requests from the same client addresses (a shared proxy pool)"
+        elif kind == "template":
+            detail = f"{pairs} account pairs reuse the same prompt templates (MinHash/LSH)"
+        elif kind == "created_together":
+            created = analysis.extra["created"][members]
+            created = created[~np.isnan(created)]
+            spread = (created.max() - created.min()) / 3_600_000 if len(created) else 0.0
+            detail = f"{pairs} account pairs were created within hours of each other (all within {spread:.0f} h)"
+        elif kind == "client":
+            detail = f"{pairs} account pairs use the same uncommon client (user agent)"
+        else:
+            detail = f"{pairs} account pairs send at the same pace over the same window (round-robin timing)"
+        out.append({"kind": kind, "pairs": pairs, "weight": round(float(w.sum()), 2), "detail": detail})
+    out.sort(key=lambda x: -x["weight"])
+    return out
+
+
+def _timeline(analysis: Analysis, cluster: int) -> list[list[Any]]:
+    group = analysis.clusters.label[analysis.events["acct"]]
+    ts = analysis.events["ts"][group == cluster]
+    if len(ts) == 0:
+        return []
+    hours = ts // 3_600_000
+    lo = int(hours.min())
+    counts = np.bincount(hours - lo)
+    return [[_iso((lo + i) * 3_600_000), int(v)] for i, v in enumerate(counts)]
+
+
+def build_outputs(analysis: Analysis, thresholds: Thresholds, model: ScoringModel
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Contract rows for accounts.jsonl and clusters.jsonl (with optional extra fields), ranked by score."""
+    feats, cfeats = analysis.account_features, analysis.cluster_features
+    clusters = analysis.clusters
+    order = np.argsort(-analysis.cluster_scores, kind="stable")
+    cluster_ids = {int(c): f"c_{rank + 1}" for rank, c in enumerate(order)}
+    cluster_rows: list[dict[str, Any]] = []
+    cluster_evidence: dict[int, list[dict[str, Any]]] = {}
+    cluster_kinds: dict[int, set[str]] = {}
+    for c in order.tolist():
+        members = np.flatnonzero(clusters.label == c)
+        score = float(analysis.cluster_scores[c])
+        verdict = thresholds.verdict(score)
+        links = _cluster_links(analysis, members, c)
+        kinds = cluster_kinds[c] = {link["kind"] for link in links}
+        ev = evidence(model, cfeats, analysis.cluster_contrib, c)
+        coordination = [{"signal": f"linked_by_{link['kind']}", "value": link["pairs"], "detail": link["detail"]}
+                        for link in links[:3]]
+        cluster_evidence[c] = coordination + ev
+        cluster_rows.append({
+            "cluster_id": cluster_ids[c],
+            "accounts": sorted(analysis.events.account_ids[m] for m in members.tolist()),
+            "score": round(score, 6),
+            "verdict": verdict,
+            "evidence": coordination + ev,
+            "atlas": _atlas(cfeats, c, verdict, cluster=True, proxies="address" in kinds,
+                            accounts_linked=bool(kinds & {"payment", "created_together", "address"})),
+            "size": len(members),
+            "requests": int(cfeats["requests"][c]),
+            "first_seen": _iso(cfeats["first_seen_ms"][c]),
+            "last_seen": _iso(cfeats["last_seen_ms"][c]),
+            "links": links,
+            "timeline": _timeline(analysis, c),
+        })
+
+    account_rows: list[dict[str, Any]] = []
+    final = analysis.final_scores
+    for a in np.argsort(-final, kind="stable").tolist():
+        score = float(final[a])
+        verdict = thresholds.verdict(score)
+        c = int(clusters.label[a])
+        ev = evidence(model, feats, analysis.account_contrib, a)
+        inherited = c >= 0 and analysis.cluster_scores[c] > analysis.account_scores[a]
+        if c >= 0:
+            size = int((clusters.label == c).sum())
+            lead = cluster_evidence[c][0]["detail"] if cluster_evidence[c] else "linked accounts"
+            ev.insert(0 if inherited else len(ev), {
+                "signal": "cluster_member",
+                "value": round(float(analysis.cluster_scores[c]), 4),
+                "detail": f"member of cluster {cluster_ids[c]} ({size} accounts, cluster score "
+                          f"{analysis.cluster_scores[c]:.2f}): {lead}",
+            })
+        row_feats = cfeats if inherited else feats
+        row = c if inherited else a
+        account_rows.append({
+            "account_id": analysis.events.account_ids[a],
+            "score": round(score, 6),
+            "verdict": verdict,
+            "cluster_id": cluster_ids.get(c),
+            "requests": int(feats["requests"][a]),
+            "evidence": ev,
+            "atlas": _atlas(row_feats, row, verdict, cluster=inherited,
+                            proxies=inherited and "address" in cluster_kinds[c], accounts_linked=inherited),
+            "first_seen": _iso(feats["first_seen_ms"][a]),
+            "last_seen": _iso(feats["last_seen_ms"][a]),
+            "own_score": round(float(analysis.account_scores[a]), 6),
+        })
+    return account_rows, cluster_rows
+
+
+def write_outputs(analysis: Analysis, out_dir: str | Path, *, thresholds: Thresholds, model: ScoringModel,
+                  inputs: list[str]) -> dict[str, Any]:
+    """Write accounts.jsonl, clusters.jsonl, summary.json and report.html; return the summary."""
+    from distillguard.report import write_report
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    accounts, clusters = build_outputs(analysis, thresholds, model)
+    for name, rows in (("accounts.jsonl", accounts), ("clusters.jsonl", clusters)):
+        tmp = out / f".{name}.tmp"
+        with tmp.open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        tmp.replace(out / name)  # a crash never leaves a half-written output behind
+    verdicts = {v: sum(1 for r in accounts if r["verdict"] == v) for v in ("block", "review", "allow")}
+    ts = analysis.events["ts"]
+    summary = {
+        "generated_at": datetime.now(tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "inputs": inputs,
+        "events": len(analysis.events),
+        "lines": analysis.report.lines,
+        "bad_lines": analysis.report.bad,
+        "unreadable_files": [f.path for f in analysis.report.unreadable],
+        "accounts": len(accounts),
+        "clusters": len(clusters),
+        "verdicts": verdicts,
+        "time_span": [_iso(ts.min()), _iso(ts.max())] if len(ts) else [],
+        "thresholds": {"review": thresholds.review, "block": thresholds.block},
+        "new_model": (None if analysis.release is None else
+                      {"model": analysis.events.models[analysis.release.model],
+                       "first_seen": _iso(analysis.release.at_ms)}),
+        "seconds": round(analysis.seconds, 2),
+        "events_per_second": round(len(analysis.events) / max(analysis.seconds, 1e-9)),
+        "version": _version(),
+        "top_findings": _top_findings(accounts, clusters),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    write_report(out / "report.html", summary, accounts, clusters)
+    return summary
+
+
+def _top_findings(accounts: list[dict[str, Any]], clusters: list[dict[str, Any]], k: int = 5) -> list[str]:
+    lines = []
+    for c in clusters[:k]:
+        if c["verdict"] == "allow":
+            break
+        lead = c["evidence"][0]["detail"] if c["evidence"] else ""
+        lines.append(f"cluster {c['cluster_id']} ({c['size']} accounts, {c['requests']:,} requests) "
+                     f"{c['verdict']} {c['score']:.2f}: {lead}")
+    for a in accounts:
+        if len(lines) >= 2 * k or a["verdict"] == "allow":
+            break
+        if a["cluster_id"] is None:
+            lead = a["evidence"][0]["detail"] if a["evidence"] else ""
+            lines.append(f"account {a['account_id']} ({a['requests']:,} requests) {a['verdict']} "
+                         f"{a['score']:.2f}: {lead}")
+    return lines
+
+
+def _version() -> str:
+    from distillguard import __version__
+
+    return __version__
+
+
+def scan(paths: Iterable[str | Path], out_dir: str | Path, *, thresholds: Thresholds | None = None,
+         model: ScoringModel | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Scan logs and write every output into ``out_dir``; returns the summary."""
+    thresholds = thresholds or Thresholds()
+    model = model or ScoringModel.load()
+    paths = [Path(p) for p in paths]
+    analysis = analyse(paths, model=model, progress=progress)
+    return write_outputs(analysis, out_dir, thresholds=thresholds, model=model, inputs=[str(p) for p in paths])

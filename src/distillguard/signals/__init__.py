@@ -1,0 +1,1 @@
+"""Per-request signals and sketches: vectorised functions over Arrow arrays, no I/O."""
