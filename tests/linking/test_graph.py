@@ -20,7 +20,7 @@ def _events(acct: list[int], ip: list[int], template: list[int] | None = None, t
 
 def _link(events: Events, n: int, **kw) -> Links:
     defaults = dict(payment={}, created_ms=np.full(n, np.nan), channel={}, median_gap_s=np.full(n, np.nan),
-                    first_ms=np.zeros(n), last_ms=np.zeros(n), requests=np.zeros(n))
+                    first_ms=np.zeros(n), last_ms=np.zeros(n), requests=np.zeros(n), regularity=np.zeros(n))
     defaults.update(kw)
     return link_accounts(events, n, **defaults)
 

@@ -98,7 +98,7 @@ def analyse(
     links = link_accounts(
         events, n, payment=attrs.payment, created_ms=created, channel=attrs.channel,
         median_gap_s=feats["median_gap_s"], first_ms=feats["first_seen_ms"], last_ms=feats["last_seen_ms"],
-        requests=feats["requests"],
+        requests=feats["requests"], regularity=feats["pacing_regularity"],
     )
     clusters = cluster_accounts(links, n, threshold=link_threshold)
     c = clusters.count

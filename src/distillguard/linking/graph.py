@@ -10,13 +10,14 @@ Edges come from link types, each with its own weight (see ``LINK_WEIGHTS``):
   templates, candidate pairs from LSH band collisions, weighted by the estimated Jaccard similarity);
 - ``created_together``: created within the same hours through the same signup channel;
 - ``client``: the same uncommon user agent;
-- ``paced_together``: the same pacing (median gap within 25%) over the same active window (round-robin
-  load balancing across accounts gives every member the same period).
+- ``paced_together``: machine-paced accounts (at least ``min_regularity`` of their gaps within x2 of
+  the median) with the same pacing (median gap within 25%) over the same active window: round-robin
+  load balancing across accounts gives every member the same period.
 
 A pair of accounts is linked when its summed weight reaches ``threshold``; clusters are the connected
 components of linked pairs. Guards against giant components from legitimate shared infrastructure:
 keys shared by more than ``max_key_accounts`` accounts are ignored (their count is reported), large key
-groups are sampled along a ring (expected weights preserved), and a component larger than
+groups are linked along a keyed ring (each member to ``ring`` others; no weight is inflated), and a component larger than
 ``max_cluster_size`` is re-split with a doubled threshold.
 """
 
@@ -63,8 +64,9 @@ class Clusters:
 
 def _ring_pairs(keys: np.ndarray, members: np.ndarray, weights: np.ndarray, *, ring: int,
                 max_group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Pairs of members sharing a key. Groups up to ``ring + 1`` give every pair; larger groups pair each
-    member with its next ``ring`` neighbours in a keyed shuffle, weights scaled to keep expectations."""
+    """Pairs of members sharing a key, each unordered pair once per key with that key's weight.
+    Groups up to ``ring + 1`` give every pair; larger groups pair each member with its next ``ring``
+    neighbours in a keyed shuffle (connectivity kept, pairs bounded; no pair's weight is inflated)."""
     if len(keys) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), 0
@@ -72,30 +74,35 @@ def _ring_pairs(keys: np.ndarray, members: np.ndarray, weights: np.ndarray, *, r
     k_sorted, m_sorted, w_sorted = keys[order], members[order], weights[order]
     starts = np.flatnonzero(np.r_[True, k_sorted[1:] != k_sorted[:-1]])
     sizes = np.diff(np.r_[starts, len(k_sorted)])
+    group_of = np.repeat(np.arange(len(starts)), sizes)
     size_of = np.repeat(sizes, sizes)
     start_of = np.repeat(starts, sizes)
     pos = np.arange(len(k_sorted)) - start_of
     usable = (size_of >= 2) & (size_of <= max_group)
-    ignored = int(((sizes > max_group)).sum())
-    out_a, out_b, out_w = [], [], []
+    ignored = int((sizes > max_group).sum())
+    out_g, out_a, out_b, out_w = [], [], [], []
     for d in range(1, ring + 1):
         take = usable & (size_of > d)
         if not take.any():
             break
         partner = start_of[take] + (pos[take] + d) % size_of[take]
-        span = np.minimum(size_of[take] - 1, ring)
-        # each unordered pair is generated twice when the group is small (d and k - d): halve;
-        # in a sampled ring each pair is generated with probability span / (k - 1): scale up.
-        scale = (size_of[take] - 1) / span / 2.0
+        out_g.append(group_of[take])
         out_a.append(m_sorted[take])
         out_b.append(m_sorted[partner])
-        out_w.append(w_sorted[take] * scale)
+        out_w.append(w_sorted[take])
     if not out_a:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0), ignored
+    g = np.concatenate(out_g).astype(np.int64)
     a, b, w = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_w)
-    keep = a != b
-    return a[keep], b[keep], w[keep], ignored
+    lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    keep = lo != hi
+    g, lo, hi, w = g[keep], lo[keep], hi[keep], w[keep]
+    # the same unordered pair can come up twice in one key's ring (offsets d and k - d): count it once
+    order = np.lexsort((hi, lo, g))
+    g, lo, hi, w = g[order], lo[order], hi[order], w[order]
+    first = np.r_[True, (g[1:] != g[:-1]) | (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
+    return lo[first], hi[first], w[first], ignored
 
 
 def _sum_pairs(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +130,8 @@ def link_accounts(
     first_ms: np.ndarray,
     last_ms: np.ndarray,
     requests: np.ndarray,
+    regularity: np.ndarray,
+    min_regularity: float = 0.6,
     max_key_accounts: int = 400,
     ring: int = 24,
     minhash_k: int = 32,
@@ -197,8 +206,9 @@ def link_accounts(
         accts, keys = acct_ua[order][first], ua[order][first]
         add("client", keys, accts, np.ones(len(accts)), 50)
 
-    # paced together: same median gap (log buckets of 25%) over the same active window (6-hour buckets)
-    active = (requests >= 20) & ~np.isnan(median_gap_s) & (median_gap_s > 0)
+    # paced together: machine-paced accounts (regular gaps) with the same median gap (log buckets of 25%)
+    # over the same active window (6-hour buckets)
+    active = (requests >= 20) & ~np.isnan(median_gap_s) & (median_gap_s > 0) & (regularity >= min_regularity)
     if active.any():
         accts = np.flatnonzero(active)
         gap_bucket = np.round(np.log(median_gap_s[accts]) / np.log(1.25)).astype(np.int64)

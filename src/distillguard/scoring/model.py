@@ -51,7 +51,6 @@ MODEL_FEATURES: Final[tuple[tuple[str, str], ...]] = (
     ("temperature_spread", "identity"),
     ("reasoning_tokens_mean", "log1p"),
     ("output_input_ratio", "log1p"),
-    ("throttled_share", "identity"),
     ("account_age_days", "log1p"),
     ("new_model_pivot", "identity"),
 )

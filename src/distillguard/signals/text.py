@@ -766,16 +766,17 @@ _AR_STEPWISE: Final = (
 # One regex per group of languages: a single alternation of all fourteen outgrows RE2's DFA cache and runs a
 # thousand times slower. The groups only run on rows that contain an anchor word (_COT_ANCHORS) first.
 _COT_COERCE_GROUPS: Final = (
-    _alt(_COT_UNIVERSAL, _EN_COERCE),
-    _alt(_ZH_COERCE, _JA_COERCE),
-    _alt(_RU_COERCE, _KO_COERCE, _HI_COERCE, _AR_COERCE),
-    _alt(_ES_PT_COERCE, _IT_COERCE, _FR_COERCE),
-    _alt(_DE_COERCE, _TR_COERCE, _VI_COERCE),
+    (_alt(_COT_UNIVERSAL, _EN_COERCE), None),
+    (_alt(_ZH_COERCE, _JA_COERCE), "cjk"),
+    (_alt(_RU_COERCE, _KO_COERCE, _HI_COERCE, _AR_COERCE), "other"),
+    (_alt(_ES_PT_COERCE, _IT_COERCE, _FR_COERCE), None),
+    (_alt(_DE_COERCE, _TR_COERCE, _VI_COERCE), None),
 )
 _COT_STEPWISE_GROUPS: Final = (
-    _EN_STEPWISE,
-    _alt(_ZH_STEPWISE, _JA_STEPWISE, _KO_STEPWISE, _RU_STEPWISE, _HI_STEPWISE, _AR_STEPWISE),
-    _alt(_ES_PT_IT_STEPWISE, _FR_STEPWISE, _DE_STEPWISE, _TR_STEPWISE, _VI_STEPWISE),
+    (_EN_STEPWISE, None),
+    (_alt(_ZH_STEPWISE, _JA_STEPWISE), "cjk"),
+    (_alt(_KO_STEPWISE, _RU_STEPWISE, _HI_STEPWISE, _AR_STEPWISE), "other"),
+    (_alt(_ES_PT_IT_STEPWISE, _FR_STEPWISE, _DE_STEPWISE, _TR_STEPWISE, _VI_STEPWISE), None),
 )
 # Every coercion or step-by-step pattern above contains one of these words (a test checks it on the labelled
 # examples); rows without any skip the expensive patterns.
@@ -1192,6 +1193,10 @@ _WRITING: Final = _alt(
     "निबंध|اكتب|قصيدة|قصة|مقال",
 )
 
+_DOMAIN_PATTERNS: Final = {
+    "data_generation": _DATA_GENERATION, "coding": _CODING, "translation": _TRANSLATION, "writing": _WRITING,
+}  # fmt: skip
+
 # ---- language ---------------------------------------------------------------------------------------------------
 
 # Byte-pair classes of UTF-8 lead bytes: one numpy pass classifies every character of a column by script.
@@ -1268,6 +1273,17 @@ _STOPWORDS: Final[dict[str, str]] = {
     "hãy về cũng đã sẽ ra vào nhiều",
 }
 _LATIN_LANGS: Final = tuple(_STOPWORDS)
+# Words only English uses (no "an", "was", "will", "die", "per": German, Italian or Spanish use them too) ...
+_EN_ONLY_WORDS: Final = (
+    r"\b(?:the|and|is|are|were|of|to|that|this|what|how|why|who|which|when|where|you|your|my|it|its|for|with|can|"
+    r"could|would|should|does|did|have|has|not|from|please|write|give|tell|make|explain|describe|list|create|or|if|"
+    r"there|their|they|about|at|by|we|our|he|she|his|her|than|them|these|those|any|some|into|also|just)\b"
+)
+# ... and frequent words English does not use.
+_NOT_EN_WORDS: Final = (
+    r"(?:^|[^\pL])(?:el|los|las|del|que|es|por|para|con|una|der|das|und|ist|nicht|ich|le|les|des|et|est|une|pour|dans|"
+    r"qui|não|é|um|uma|il|di|che|è|della|ve|bir|bu|için|ile|và|của|là|không|những|được)(?:[^\pL]|$)"
+)
 _WORDS: Final = sorted({w for words in _STOPWORDS.values() for w in words.split()})
 _WORD_VALUES: Final = pa.array(_WORDS, pa.string())
 _WORD_WEIGHTS: Final = np.array(
@@ -1295,28 +1311,48 @@ def _as_string_array(prompts: PromptArray) -> pa.Array:
     return pc.fill_null(prompts, "")
 
 
+def _cut(text: pa.StringArray, head: int, tail: int) -> pa.StringArray:
+    """Rows longer than ``head + tail`` characters become their first ``head`` and last ``tail``, joined by a newline."""
+    long = pc.greater(pc.utf8_length(text), head + tail)
+    if not pc.any(long).as_py():
+        return text
+    cut = text.filter(long)
+    joined = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(cut, 0, head), pc.utf8_slice_codeunits(cut, -tail), "\n"
+    )
+    return pc.replace_with_mask(text, long, joined)
+
+
 def prompt_window(prompts: PromptArray, chars: int = WINDOW_CHARS) -> pa.StringArray:
     """The part of each prompt the classifiers read: the whole prompt, or its first and last ``chars`` characters.
 
     Nulls become empty strings. A prompt longer than ``2 * chars`` is cut to ``head + "\\n" + tail``.
     """
-    text = _as_string_array(prompts)
-    lengths = pc.utf8_length(text)
-    long = pc.greater(lengths, 2 * chars)
-    if pc.any(long).as_py():
-        where = pc.indices_nonzero(long)
-        cut = text.take(where)
-        joined = pc.binary_join_element_wise(
-            pc.utf8_slice_codeunits(cut, 0, chars), pc.utf8_slice_codeunits(cut, -chars), "\n"
-        )
-        text = pc.replace_with_mask(text, long, joined)
-    return text
+    return _cut(_as_string_array(prompts), chars, chars)
 
 
-@dataclass(frozen=True)
 class _Prepared:
-    text: pa.StringArray  # the window, original case
-    lower: pa.StringArray  # the window, lower-cased
+    """One batch of prompts made ready for the classifiers; the costlier views are built on first use."""
+
+    def __init__(self, prompts: PromptArray) -> None:
+        self.text = prompt_window(prompts)  # the window, original case
+        self.lower = pc.utf8_lower(self.text)  # the window, lower-cased
+        self._scripts: np.ndarray | None = None
+        self._short: pa.StringArray | None = None
+
+    @property
+    def scripts(self) -> np.ndarray:
+        """Characters per script class in the first _LANG_SAMPLE_CHARS of each row: an (n, _N_SCRIPTS) array."""
+        if self._scripts is None:
+            self._scripts = _script_counts(pc.utf8_slice_codeunits(self.text, 0, _LANG_SAMPLE_CHARS))
+        return self._scripts
+
+    @property
+    def short(self) -> pa.StringArray:
+        """The lower-cased window cut to its first 1,000 and last 500 characters (what the domain reads)."""
+        if self._short is None:
+            self._short = _cut(self.lower, 1000, 500)
+        return self._short
 
 
 _CACHE_LOCK: Final = threading.Lock()
@@ -1329,8 +1365,7 @@ def _prepare(prompts: PromptArray) -> _Prepared:
     cached = _cache
     if cached is not None and cached[0] is prompts:
         return cached[1]
-    text = prompt_window(prompts)
-    prepared = _Prepared(text=text, lower=pc.utf8_lower(text))
+    prepared = _Prepared(prompts)
     with _CACHE_LOCK:
         _cache = (prompts, prepared)  # holding a reference keeps the id from being reused
     return prepared
@@ -1365,31 +1400,49 @@ def cot_elicitation(prompts: PromptArray) -> pa.FloatArray:
     return _cot(_prepare(prompts))
 
 
-def _any_match(lower: pa.Array, patterns: tuple[str, ...]) -> np.ndarray:
-    """Rows matching any of ``patterns``; each pattern runs only on the rows not matched yet."""
+def _script_gates(lower: pa.StringArray) -> dict[str | None, np.ndarray]:
+    """Which rows contain Han or kana ("cjk"), or Cyrillic, Hangul, Devanagari or Arabic ("other")."""
+    c = _script_counts(lower, ascii_letters=False)
+    return {
+        None: np.ones(len(lower), bool),
+        "cjk": (c[:, _S_HAN] + c[:, _S_KANA]) > 0,
+        "other": (c[:, [_S_CYRILLIC, _S_UK, _S_HANGUL, _S_DEVANAGARI, _S_ARABIC, _S_FA]]).sum(axis=1) > 0,
+    }
+
+
+def _any_match(lower: pa.Array, groups: tuple[tuple[str, str | None], ...], gates: dict) -> np.ndarray:
+    """Rows matching any group's pattern. A group runs only on rows its script gate admits and no earlier group
+    matched: each language group needs its own script, and a Cyrillic pattern cannot match a row without any."""
     hit = np.zeros(len(lower), bool)
-    todo = np.arange(len(lower))
-    for pattern in patterns:
+    for pattern, gate in groups:
+        todo = np.flatnonzero(~hit & gates[gate])
         if not todo.size:
-            break
+            continue
         sub = lower if todo.size == len(lower) else lower.take(pa.array(todo))
-        found = _match(sub, pattern)
-        hit[todo[found]] = True
-        todo = todo[~found]
+        hit[todo[_match(sub, pattern)]] = True
     return hit
 
 
 def _cot(p: _Prepared) -> pa.FloatArray:
-    level = np.zeros(len(p.lower), np.float32)
-    candidates = np.flatnonzero(_match(p.lower, _COT_ANCHORS))
-    if candidates.size:
-        sub = p.lower.take(pa.array(candidates))
-        coerce = _any_match(sub, _COT_COERCE_GROUPS)
+    # Every pattern stays inside one sentence, so only sentences with an anchor word are read by the expensive
+    # language groups: on a long prompt that is a small part of the text.
+    n = len(p.lower)
+    level = np.zeros(n, np.float32)
+    pieces = pc.split_pattern_regex(p.lower, f"[{_STOP}]")
+    sentences = pc.list_flatten(pieces)
+    anchored = np.flatnonzero(_match(sentences, _COT_ANCHORS))
+    if anchored.size:
+        parent = pc.list_parent_indices(pieces).to_numpy(zero_copy_only=False)[anchored]
+        sub = sentences.take(pa.array(anchored))
+        gates = _script_gates(sub)
+        coerce = _any_match(sub, _COT_COERCE_GROUPS, gates)
         rest = np.flatnonzero(~coerce)
         stepwise = np.zeros(len(sub), bool)
         if rest.size:
-            stepwise[rest] = _any_match(sub.take(pa.array(rest)), _COT_STEPWISE_GROUPS)
-        level[candidates] = np.where(coerce, 1.0, np.where(stepwise, 0.5, 0.0))
+            rest_gates = {k: v[rest] for k, v in gates.items()}
+            stepwise[rest] = _any_match(sub.take(pa.array(rest)), _COT_STEPWISE_GROUPS, rest_gates)
+        level[parent[stepwise]] = 0.5
+        level[parent[coerce]] = 1.0
     return pa.array(level, pa.float32())
 
 
@@ -1502,21 +1555,26 @@ def _counts(values: pa.Array | pa.ChunkedArray | None, n: int) -> np.ndarray:
 
 def _domain(p: _Prepared, tools: pa.Array | None, tool_messages: pa.Array | None) -> pa.DictionaryArray:
     n = len(p.lower)
-    agentic = _counts(tools, n) | _counts(tool_messages, n)
-    data_gen = _match(p.lower, _DATA_GENERATION)
-    coding = _match(p.lower, _CODING)
-    math = _match(p.lower, _MATH_STRONG)
-    quantity = _match(p.lower, _MATH_QUANTITY) & ~math
-    if quantity.any():  # a word problem: a quantity question with numbers in it
-        idx = np.flatnonzero(quantity)
-        sub = p.lower.take(pa.array(idx))
-        math[idx] = _match(sub, _TWO_NUMBERS) | (_match(sub, "[0-9]") & _match(sub, _WORD_PROBLEM))
-    translation = _match(p.lower, _TRANSLATION)
-    writing = _match(p.lower, _WRITING)
-    order = [agentic, data_gen, coding, math, translation, writing]
-    names = ["agentic", "data_generation", "coding", "math", "translation", "writing"]
-    codes = np.select(order, [DOMAINS.index(x) for x in names], default=DOMAINS.index("chat")).astype(np.int8)
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(DOMAINS, pa.string()))
+    text = p.short
+    code = np.full(n, DOMAINS.index("chat"), np.int8)
+    undecided = ~(_counts(tools, n) | _counts(tool_messages, n))
+    code[~undecided] = DOMAINS.index("agentic")
+    for name in ("data_generation", "coding", "math", "translation", "writing"):
+        todo = np.flatnonzero(undecided)
+        if not todo.size:
+            break
+        sub = text if todo.size == n else text.take(pa.array(todo))
+        if name == "math":
+            hit = _match(sub, _MATH_STRONG)
+            quantity = np.flatnonzero(~hit & _match(sub, _MATH_QUANTITY))
+            if quantity.size:  # a word problem: a quantity question with numbers in it
+                q = sub.take(pa.array(quantity))
+                hit[quantity] = _match(q, _TWO_NUMBERS) | (_match(q, "[0-9]") & _match(q, _WORD_PROBLEM))
+        else:
+            hit = _match(sub, _DOMAIN_PATTERNS[name])
+        code[todo[hit]] = DOMAINS.index(name)
+        undecided[todo[hit]] = False
+    return pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), pa.array(DOMAINS, pa.string()))
 
 
 def language(prompts: PromptArray) -> pa.StringArray:
@@ -1525,7 +1583,8 @@ def language(prompts: PromptArray) -> pa.StringArray:
     Reads the first 400 characters. Scripts first, from UTF-8 lead bytes in one numpy pass: Han without kana
     ``zh``, kana ``ja``, Hangul ``ko``, Cyrillic ``ru`` (``uk`` with і ї є ґ), Arabic ``ar`` (``fa`` with پ چ
     ژ گ ی ک), Devanagari ``hi``, Thai ``th``, Greek ``el``, Hebrew ``he``; Latin script with Vietnamese letters
-    ``vi``; other Latin text by stop words: ``en es fr de pt it tr vi`` (Turkish letters ğ ş ı count for ``tr``).
+    ``vi``; other Latin text by stop words: ``en es fr de pt it tr vi`` (Turkish letters ğ ş ı count for ``tr``),
+    with a fast path for plainly English text.
 
     Deliberately NOT done: telling languages of one script apart beyond those (Bulgarian reads as ``ru``,
     Marathi and Nepali as ``hi``, Urdu as ``fa``, Cantonese as ``zh``), or reading code: a prompt of only code
@@ -1534,24 +1593,40 @@ def language(prompts: PromptArray) -> pa.StringArray:
     return _language(_prepare(prompts))
 
 
-def _script_counts(sample: pa.StringArray) -> np.ndarray:
-    """Characters per script class for each row: an (n, _N_SCRIPTS) int array."""
-    n = len(sample)
-    sample = sample.cast(pa.string())  # no slicing offset surprises below
-    if sample.offset:
-        sample = pa.concat_arrays([sample])
-    offsets = np.frombuffer(sample.buffers()[1], np.int32, n + 1)
-    data_buf = sample.buffers()[2]
+def _utf8(arr: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """A string array's value offsets (rebased to 0, int64) and its UTF-8 bytes, without copying the bytes."""
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], np.int32, n + 1, offset=4 * arr.offset).astype(np.int64)
     start, end = int(offsets[0]), int(offsets[-1])
-    if end == start or data_buf is None:
-        return np.zeros((n, _N_SCRIPTS), np.int64)
-    data = np.frombuffer(data_buf, np.uint8, end)[start:]
-    pair = data.astype(np.uint16) << 8
-    pair[:-1] |= data[1:]
-    script = _SCRIPT_TABLE[pair]
-    hit = np.flatnonzero(script)
-    row = np.searchsorted(offsets[1:] - start, hit, side="right")
-    return np.bincount(row * _N_SCRIPTS + script[hit], minlength=n * _N_SCRIPTS).reshape(n, _N_SCRIPTS)
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, np.uint8, end - start, offset=start) if end > start else np.zeros(0, np.uint8)
+    return offsets - start, data
+
+
+def _script_counts(text: pa.StringArray, ascii_letters: bool = True) -> np.ndarray:
+    """Characters per script class for each row: an (n, _N_SCRIPTS) int64 array, from one pass over the bytes.
+
+    ASCII letters are summed per row (unless ``ascii_letters`` is False); every multi-byte character is
+    classified by its lead byte and the next one (see _script_table), which is enough to tell the scripts apart.
+    """
+    n = len(text)
+    counts = np.zeros((n, _N_SCRIPTS), np.int64)
+    offsets, data = _utf8(text)
+    if not data.size:
+        return counts
+    if ascii_letters:
+        letters = (((data | 0x20) - 0x61) < 26).view(np.uint8)  # uint8 arithmetic wraps: A-Z and a-z only
+        starts = offsets[:-1]
+        per_row = np.add.reduceat(letters, np.minimum(starts, data.size - 1), dtype=np.int64)
+        counts[:, _S_LATIN] = np.where(offsets[1:] > starts, per_row, 0)  # reduceat gives a value for empty rows
+    lead = np.flatnonzero(data >= 0xC0)
+    if lead.size:
+        follow = data[np.minimum(lead + 1, data.size - 1)]
+        script = _SCRIPT_TABLE[(data[lead].astype(np.intp) << 8) | follow]
+        known = script > 0
+        row = np.searchsorted(offsets, lead[known], side="right") - 1
+        counts += np.bincount(row * _N_SCRIPTS + script[known], minlength=n * _N_SCRIPTS).reshape(n, _N_SCRIPTS)
+    return counts
 
 
 def _stopword_scores(sample_lower: pa.StringArray) -> np.ndarray:
@@ -1573,8 +1648,7 @@ def _stopword_scores(sample_lower: pa.StringArray) -> np.ndarray:
 
 def _language(p: _Prepared) -> pa.StringArray:
     n = len(p.text)
-    sample = pc.utf8_slice_codeunits(p.text, 0, _LANG_SAMPLE_CHARS)
-    c = _script_counts(sample).astype(np.float64)
+    c = p.scripts.astype(np.float64)
     latin = c[:, _S_LATIN] + c[:, _S_VI] + c[:, _S_TR]
     cyrillic = c[:, _S_CYRILLIC] + c[:, _S_UK]
     arabic = c[:, _S_ARABIC] + c[:, _S_FA]
@@ -1602,14 +1676,22 @@ def _language(p: _Prepared) -> pa.StringArray:
     codes[latin_rows & vi] = "vi"
     todo = np.flatnonzero(latin_rows & ~vi)
     if todo.size:
-        sub = pc.utf8_lower(sample.take(pa.array(todo)))
-        scores = _stopword_scores(sub)
-        scores[:, _LATIN_LANGS.index("tr")] += c[todo, _S_TR]
-        best = scores.argmax(axis=1)
-        top = scores.max(axis=1)
-        runner_up = np.sort(scores, axis=1)[:, -2]
-        decided = (top >= 1) & (top > runner_up)
-        codes[todo[decided]] = np.array(_LATIN_LANGS, dtype=object)[best[decided]]
+        sample = pc.utf8_slice_codeunits(p.lower.take(pa.array(todo)), 0, _LANG_SAMPLE_CHARS)
+        # Fast path: plainly English text (most traffic) needs no per-word scoring.
+        en = pc.count_substring_regex(sample, _EN_ONLY_WORDS).to_numpy(zero_copy_only=False)
+        other = pc.count_substring_regex(sample, _NOT_EN_WORDS).to_numpy(zero_copy_only=False)
+        plain_en = (en >= 2) & (en >= 4 * other) & (c[todo, _S_TR] + c[todo, _S_VI] == 0)
+        codes[todo[plain_en]] = "en"
+        rest = np.flatnonzero(~plain_en)
+        if rest.size:
+            rows = todo[rest]
+            scores = _stopword_scores(sample.take(pa.array(rest)))
+            scores[:, _LATIN_LANGS.index("tr")] += np.minimum(c[rows, _S_TR], 4)
+            best = scores.argmax(axis=1)
+            top = scores.max(axis=1)
+            runner_up = np.sort(scores, axis=1)[:, -2]
+            decided = (top >= 1) & (top > runner_up)
+            codes[rows[decided]] = np.array(_LATIN_LANGS, dtype=object)[best[decided]]
     return pa.array(codes, pa.string())
 
 
