@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from distillguard.accounts.features import Release, find_release, group_features
 from distillguard.accounts.store import Events, EventStore
@@ -77,8 +79,17 @@ def analyse(
     paths = [Path(p) for p in paths]
     report = ReadReport()
     store = EventStore()
-    for batch in read_events(paths, report=report, progress=progress):
-        store.add(request_signals(batch), batch)
+    # Signals for batch k run on a worker thread while batch k+1 is decoded: Arrow's compute kernels
+    # and numpy release the GIL, so the two cores share the work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as pool:
+        pending: tuple[Future[pa.RecordBatch], pa.RecordBatch] | None = None
+        for batch in read_events(paths, report=report, progress=progress):
+            future = pool.submit(request_signals, batch)
+            if pending is not None:
+                store.add(pending[0].result(), pending[1])
+            pending = (future, batch)
+        if pending is not None:
+            store.add(pending[0].result(), pending[1])
     unreadable = report.unreadable
     if unreadable and len(unreadable) == len(report.files):
         first = unreadable[0]

@@ -149,7 +149,7 @@ _COT_UNIVERSAL: Final = _alt(
     # JSON keys: {"reasoning": ..., "answer": ...}, fields "thought_process" and "answer"
     r"[\"'`“”‘’]\s*(?:reasoning|reasoning_process|reasoning_steps|reasoning_trace|reasoning_content|thought_process|"
     r"thoughts?|thinking|thinking_process|chain_of_thought|cot|scratchpad|inner_monologue|internal_monologue|"
-    r"internal_reasoning|step_by_step|rationale|推理过程|思考过程)\s*[\"'`“”‘’]\s*(?:[:：,)\]]|and\s|和|\s*(?:field|key))",
+    r"internal_reasoning|step_by_step|rationale|推理过程|思考过程)\s*[\"'`“”‘’]\s*(?:[:：,)\]]|(?:and|or|и|или|y|o|et|ou|und|oder|e|ou|ve|và|و|और)\s|和|與|与|或|と|및|\s*(?:field|key))",
     r"\b(?:field|key|property|attribute|section)s?\s+(?:called\s+|named\s+)?[\"'`“”]?(?:reasoning|thought_process|"
     r"thinking|chain_of_thought|rationale|thoughts)\b",
     r"\b(?:reasoning_content|thought_process|chain_of_thought|reasoning_trace|thinking_process|reasoning_steps)\b",
@@ -211,8 +211,7 @@ _EN_COERCE: Final = _alt(
     _wthen(
         r"\b(?:write|show|include|provide|give|display|produce|generate|present|spell\s+out|lay\s+out|document|"
         r"list|share|return)\b",
-        r"chain[\s\-]*of[\s\-]*thoughts?|\bcot\b|reasoning[\s\-]+traces?|(?:inner|internal)\s+monologue|"
-        r"scratch[\s\-]*pad",
+        r"chain[\s\-]*of[\s\-]*thoughts?|\bcot\b|reasoning[\s\-]+traces?|scratch[\s\-]*pad",
         4,
     ),
     # "don't skip any steps", "never summarize your reasoning", "without skipping steps"
@@ -629,7 +628,7 @@ _AR_COERCE: Final = _alt(
                      r"بدون\s*(?:حذف|اختصار|تلخيص))", 2),  # fmt: skip
     r"(?:كل|جميع)\s*(?:[اأ]فكارك|تفكيرك|استدلالك|خطوات\s*تفكيرك)",
     _wthen(
-        r"(?:لا|دون|بدون|من\s*غير)\s*(?:تتخط[ىي]|تتجاوز|تحذف|تهمل|تغفل|تختصر|تلخص|تخطي|تجاوز|حذف|[إا]همال|اختصار)",
+        r"(?:لا|دون|بدون|من\s*غير)\s*(?:تتخط[ىي]?|تتجاوز|تحذف|تهمل|تغفل|تختصر|تلخص|تخطي|تجاوز|حذف|[إا]همال|اختصار)",
         r"(?:خطو[ةه]|خطوات|مرحل[ةه]|تفكير|استدلال)",
         2,
     ),
@@ -657,8 +656,8 @@ _EN_STEPWISE: Final = _alt(
     r"thought\s+process|thinking|logic|derivation)\b",
     r"\bshow\s+the\s+(?:work|working|calculations?|derivation)\b",
     r"\b(?:explain|describe|walk\s+(?:me\s+)?through|outline|share|detail|clarify|provide|give|tell\s+me)\s+(?:me\s+)?"
-    r"(?:your|the)\s+(?:[a-z\-]+\s+)?(?:reasoning|thinking|thought\s+process|logic|rationale)\b",
-    r"\b(?:explain|justify)\s+(?:your|the)\s+(?:answer|choice|response|solution|approach|steps)\b",
+    r"your\s+(?:[a-z\-]+\s+)?(?:reasoning|thinking|thought\s+process|logic|rationale)\b",
+    r"\b(?:explain|justify)\s+your\s+(?:answer|choice|response|solution|approach|steps)\b",
     r"\bhow\s+(?:did\s+)?you\s+(?:got|get|arrived?|reach(?:ed)?|came|come|derived?)\s+(?:at\s+|to\s+)?(?:that|this|the|"
     r"your)\s+(?:answer|conclusion|result|solution)",
     r"\b(?:let'?s|let\s+us)\s+(?:think|reason|work)\s+(?:about\s+(?:this|it)\s+)?(?:step|carefully|through|logically|"
@@ -670,7 +669,7 @@ _EN_STEPWISE: Final = _alt(
     r"\breason\s+(?:through|about)\s+(?:this|it|the\s+problem)|\breason\s+carefully",
     r"\b(?:provide|give|include|with)\s+(?:a\s+|an\s+)?(?:brief\s+|short\s+|clear\s+|detailed\s+)?(?:explanation|"
     r"justification|rationale)\s+(?:for|of)\s+(?:your|each|the)\s+(?:answer|choice)",
-    r"chain[\s\-]*of[\s\-]*thoughts?",
+    r"\b(?:use|using|with|apply|applying|via|employ)\s+(?:a\s+|the\s+)?chain[\s\-]*of[\s\-]*thoughts?",
     r"\b(?:show|include|write\s+(?:out|down))\s+(?:all\s+)?(?:the\s+|your\s+)?intermediate\s+(?:steps|calculations)",
     r"\bevery\s+step\s+of\s+(?:your|the)\s+(?:solution|reasoning|calculation|derivation)",
 )
@@ -680,7 +679,7 @@ _ZH_STEPWISE: Final = _alt(
     "分步(?:骤|驟)?(?:解答|计算|計算|求解|说明|說明|解释|解釋|思考|推理|分析|回答)",
     "解题(?:过程|步骤|思路)|解題(?:過程|步驟|思路)",
     "(?:推理|思考|计算|計算|求解|推导|推導)(?:过程|過程|步骤|步驟)",
-    "(?:写出|寫出|给出|給出|展示|说明|說明|解释|解釋|列出|附上)(?:你的|详细的?|詳細的?)?(?:理由|思路|推理|依据|依據)",
+    "(?:写出|寫出|展示|说明|說明|解释|解釋|列出|附上)(?:你的|详细的?|詳細的?)?(?:理由|思路|推理|依据|依據)",
     "让我们(?:一起)?(?:来)?(?:思考|想一想|一步)|讓我們(?:一起)?(?:來)?(?:思考|想一想|一步)",
     "先思考(?:再|后|後|然后|然後)",
     "请详细解释|請詳細解釋|说明理由|說明理由|解释原因|解釋原因|思维链|思維鏈",
@@ -823,6 +822,8 @@ _COT_ANCHORS: Final = _alt(
 # ---- grader_rubric -------------------------------------------------------------------------------------------
 
 _GR_SCALE: Final = _alt(
+    r"\(\s*[0-9]{1,3}\s*(?:-|–|to)\s*[0-9]{1,3}\b",
+    r"\b[01]\s*(?:-|–|to)\s*(?:3|4|5|7|10|100)\b",
     r"\b(?:from|between)\s+[0-9]{1,3}(?:\.0)?\s*(?:-|–|to|and)\s*[0-9]{1,3}\b",
     r"\bout\s+of\s+(?:[0-9]{1,3}|ten|five|a\s+hundred)\b",
     r"\b[0-9]{1,3}\s*(?:-|–|to)\s*[0-9]{1,3}\s*(?:scale|points?|stars?|rating|likert)\b",
@@ -832,8 +833,10 @@ _GR_SCALE: Final = _alt(
     r"\bpass\s*/\s*fail\b|\bpass\s+or\s+fail\b",
 )
 _GR_SCORE: Final = _alt(
-    _then(r"\b(?:rate|rates|rating|score|scores|scoring|grade|grades|grading|evaluate|assess|judge|mark|rank)\b", _GR_SCALE,
-          None),  # fmt: skip
+    # on the same line: a quoted question may end in "?" before the scale
+    r"\b(?:rate|rates|rating|score|scores|scoring|grade|grades|grading|evaluate|assess|judge|mark|rank)\b[^\n]*"
+    + _GR_SCALE,
+    r"\b(?:respond|reply|answer|output|return|say)\s+(?:only\s+)?(?:with\s+)?[\"']?pass[\"']?\s+or\s+[\"']?fail\b",
     r"\b(?:give|assign|output|provide|return|produce|award|report|respond\s+with|end\s+with|include)\s+(?:me\s+)?"
     r"(?:it\s+|them\s+|each\s+(?:one\s+|response\s+|answer\s+)?)?(?:a\s+|an\s+|the\s+|your\s+)?(?:[a-z\-]+\s+){0,2}"
     r"(?:score|rating|grade|verdict|judg(?:e)?ment|reward)s?\b",
@@ -841,7 +844,7 @@ _GR_SCORE: Final = _alt(
     r"\[\[\s*(?:rating|score|[0-9]+|[ab])\s*\]\]",
     r"\"(?:score|rating|grade|verdict)\"\s*:",
     r"\b(?:final|overall|numeric(?:al)?|integer)\s+(?:score|rating|verdict)\s*(?:\(|:|between|from|of\s+[0-9])",
-    r"\b(?:correct|incorrect)\s+or\s+(?:correct|incorrect)\b",
+    r"\b(?:correct|incorrect)[\"']?\s+or\s+[\"']?(?:correct|incorrect)\b",
     # zh
     "评分|評分|打分|打個分|打个分|给出分数|給出分數|分数|分數|得分|评级|評級|几分|幾分|[0-9]+\\s*分制|满分|滿分|"
     "(?:1|一)\\s*(?:-|~|到|至)\\s*(?:5|10|100|五|十)\\s*分|评定|評定|优劣|優劣",
@@ -989,30 +992,29 @@ _REWRITE: Final = _alt(
         "重新(?:表述|措辞|措辭|组织|組織|描述)|改成|改为|改為|转换成|轉換成|变成|變成|润色|潤色|修改|包装|包裝|转化为|轉化為)",
         "(?:中性|中立|不敏感|去敏感|敏感|审查|審查|审核|審核|规避|規避|绕过|繞過|避开|避開|被拒|拒绝回答|拒絕回答|"
         "符合(?:政策|规定|規定|规范|規範|要求|内容政策|內容政策|安全)|内容政策|內容政策|无害|無害|违规|違規|"
-        "安全(?:的)?(?:问题|問題|提问|提問|版本|表述|说法|說法|措辞|措辭|形式|方式|问法|問法)|更安全|过滤|過濾|屏蔽|和谐|"
+        "安全(?:的)?(?:问题|問題|提问|提問|版本|表述|说法|說法|措辞|措辭|形式|方式|问法|問法)|过滤|過濾|屏蔽|和谐|"
         "委婉(?:的)?(?:问题|問題|提问|提問|问法|問法))",
         None,
     ),
     # ru / es / fr / de
-    _then(
+    _near(
         r"перефразируй|перефразируйте|перепиши|перепишите|переформулируй|переформулируйте",
-        r"нейтральн|безопасн|цензур|модерац|фильтр|политик" + _CYR + r"\s+(?:контента|безопасности)|чувствительн|отказ",
+        r"нейтральн|безопасн|цензур|модерац|фильтр|политик" + _CYR + r"\s+(?:контента|безопасности)|чувствительн|отказ(?:а|ом|у)?(?:[^а-яё]|$)|откаж|отказал",
         None,
     ),
-    _then(
+    _near(
         r"\b(?:reescribe|reescriba|reformula|reformule|parafrasea|parafrasee|reescribir|reformular|reescreva|reformule)\b",
         r"neutral|segur|censura|moderaci[óo]n|filtro|pol[íi]tica|sensible|sens[íi]vel|rechaz|recus",
         None,
     ),
-    _then(
+    _near(
         r"r[ée][ée]cri[st]|r[ée][ée]crire|reformule[rz]?|paraphrase[rz]?",
         r"neutre|\bs[ûu]re?\b|censure|mod[ée]ration|filtre|politique|sensible|refus",
         None,
     ),
-    _then(
-        r"umschreib|umformulier|formulier" + _DE_WORD + _wgap(4) + r"\bum\b|schreib" + _DE_WORD + _wgap(4) + r"\bum\b|"
-        r"paraphrasier",
-        r"neutral|unbedenklich|zensur|moderation|filter|richtlinie|sensibel|ablehn",
+    _near(
+        r"umschreib|umformulier|formulier|paraphrasier|schreib" + _DE_WORD + _wgap(4) + r"\bum\b",
+        r"neutral|unbedenklich|zensur|moderation|filter|richtlinie|sensibel|ablehn|abgelehnt",
         None,
     ),
 )
@@ -1025,7 +1027,8 @@ _MODEL_NAMES: Final = (
 )
 _IDENTITY: Final = _alt(
     r"\b(?:what|which)\s+(?:[a-z\-]+\s+){0,3}(?:model|llm|version|ai|language\s+model|chatbot|system)\s+(?:of\s+"
-    r"[a-z0-9\-.]+\s+)?(?:are\s+you|r\s+u|is\s+this|am\s+i\s+(?:talking|speaking|chatting)|powers\s+you|"
+    r"[a-z0-9\-.]+\s+)?(?:(?:are\s+you|r\s+u|is\s+this)(?:\s*(?:[?.!,;:]|$)|\s+(?:based|built|running|powered|exactly|"
+    r"really|actually|trained|made|called|from|\(|-))|am\s+i\s+(?:talking|speaking|chatting)|powers\s+you|"
     r"(?:are|is)\s+(?:you|this)\s+(?:based|built|running)|do\s+you\s+(?:run|use))",
     r"\bwho\s+(?:trained|created|made|built|developed|designed|programmed|owns|fine-?tuned|invented|coded)\s+you\b",
     r"\b(?:which|what)\s+(?:company|organi[sz]ation|lab|team|firm)\s+(?:is\s+behind\s+you|(?:trained|created|made|"
@@ -1033,7 +1036,8 @@ _IDENTITY: Final = _alt(
     r"\bwho\s+(?:is|are)\s+your\s+(?:creators?|developers?|makers?|owners?|parent\s+company)",
     r"\bare\s+you\s+(?:an?\s+)?(?:version\s+of\s+)?" + _MODEL_NAMES + r"\b",
     r"\b(?:are\s+you|is\s+this)\s+(?:based\s+on|built\s+on|powered\s+by|running\s+on|a\s+(?:version|fine-?tune)\s+of)",
-    r"\b(?:knowledge|training(?:\s+data)?|data)\s+cut-?\s*off\b",
+    r"\byour\s+(?:[a-z\-]+\s+)?(?:knowledge|training(?:\s+data)?|data)\s+cut-?\s*off\b|\bcut-?\s*off\s+(?:date\s+)?(?:of\s+)?"
+    r"(?:your|you)\b|\bwhen\s+is\s+your\s+(?:[a-z\-]+\s+)?cut-?\s*off",
     r"\bwhen\s+(?:were\s+you|was\s+your\s+(?:model|training))\s+(?:trained|last\s+updated|created|released)",
     r"\bhow\s+(?:recent|up[\s\-]to[\s\-]date)\s+is\s+your\s+(?:knowledge|training|data)",
     r"\b(?:what(?:'s|\s+is|\s+are)|tell\s+me|reveal|show|print|repeat|output|display|give\s+me|share|dump|leak|recite|"
@@ -1062,7 +1066,7 @@ _IDENTITY: Final = _alt(
     "模型名稱|底层模型|底層模型|参数量|參數量|版本号|版本號|开发者|開發者|创造者|創造者)",
     "你(?:是)?基于(?:什么|什麼|哪个|哪個)(?:模型|架构|架構)",
     "你是(?:不是)?" + _MODEL_NAMES,
-    "你的知识(?:截止|更新)(?:到|于|於)|知识截止(?:日期|时间)",
+    "你的知识(?:截止|更新)(?:到|于|於)|你的(?:知识|训练数据)截止(?:日期|时间)",
     "^\\W*(?:你好\\W*)?你是谁\\W*$|^\\W*(?:你好\\W*)?你是什么\\W*$|^\\W*(?:你好\\W*)?你是誰\\W*$|你叫什么名字|你叫什麼名字",
     # ru / es / fr / de / ja / ko
     r"(?:какая|что\s+ты\s+за|что\s+вы\s+за)\s+(?:ты\s+|вы\s+)?(?:модель|нейросеть|ии|языковая\s+модель)",
@@ -1110,14 +1114,16 @@ _CODING: Final = _alt(
     r"`[a-z_][a-z0-9_.\[\]'\"(),]*`",
     r"\b(?:python|javascript|typescript|java|c\+\+|c#|golang|rust|kotlin|swift|php|ruby|perl|scala|haskell|matlab|"
     r"sql|mysql|postgres(?:ql)?|sqlite|html|css|react|vue|angular|django|flask|fastapi|node\.?js|numpy|pandas|"
-    r"tensorflow|pytorch|keras|scikit|regex|regexp|bash|powershell|shell\s+script|git|github|docker|kubernetes|json|"
-    r"yaml|xml|api|apis|sdk|jquery|webpack|npm|pip|conda|jupyter|selenium|opencv|matplotlib|dataframe|unity|arduino)\b",
+    r"tensorflow|pytorch|keras|scikit|regex|regexp|bash|powershell|shell\s+script|git|github|docker|kubernetes|"
+    r"api|apis|sdk|jquery|webpack|npm|pip|conda|jupyter|selenium|opencv|matplotlib|dataframe|unity|arduino)\b",
     r"\b(?:programming|coding|source\s+code|compile[rd]?|compilation|debug(?:ging)?|stack\s*trace|traceback|"
     r"syntax\s+error|runtime\s+error|segfault|null\s+pointer|exception|algorithm|data\s+structure|leetcode|unit\s+tests?|"
     r"refactor\w*|function\s+(?:that|to|which|in)|write\s+(?:a|an|the)\s+(?:[a-z]+\s+)?(?:function|program|script|class|"
     r"method|query|regex)|code\s+(?:snippet|review|that|to|for|in|below|above)|(?:the|this|my|following)\s+code|"
     r"list\s+comprehension|dictionary\s+comprehension|lambda\s+function|linked\s+list|binary\s+(?:tree|search)|"
     r"hash\s*(?:map|table)|big[\s\-]?o|command[\s\-]+line|terminal\s+command|linux\s+command|regular\s+expression)\b",
+    r"\b(?:json|yaml|xml)\s+(?:file|object|schema|parser|parsing|string|array|payload|response)|\bparse\s+(?:the\s+|this\s+|a\s+)?"
+    r"(?:json|yaml|xml)\b",
     r"\bdef\s+[a-z_]\w*\s*\(|\bimport\s+[a-z_]\w*|\bfrom\s+[a-z_][\w.]*\s+import\b|#include\s*<|console\.log|"
     r"system\.out|public\s+static|\bprintf\s*\(|\bprint\s*\(|=>|\breturn\s+[a-z_0-9]+;|\bvar\s+[a-z_]\w*\s*=|"
     r"\b(?:let|const)\s+[a-z_]\w*\s*=|\bselect\s+[\w*,\s]+\s+from\s+\w+|</?(?:div|span|html|body|script)\b|"
@@ -1127,8 +1133,7 @@ _CODING: Final = _alt(
         r"\b(?:convert|sort|split|remove|get|find|check|append|concatenate|parse|iterate|extract|replace|count|merge|"
         r"filter|reverse|flatten|join|delete|insert|print|read|write|open|load|save|create|return|format|encode|decode)\b",
         r"\b(?:list|lists|dict|dictionary|dictionaries|tuple|tuples|array|arrays|string|strings|dataframe|column|columns|"
-        r"key|keys|elements?|integers?|floats?|file|files|directory|substring|index|indices|characters?|bytes|unicode|"
-        r"utf-?8|csv|datetime|timestamp|matrix|variable|object|regex)\b",
+        r"keys|file|files|directory|substring|indices|characters?|bytes|unicode|utf-?8|csv|datetime|timestamp|regex)\b",
         None,
     ),
     # zh / ru / es / ja / de / fr
@@ -1145,20 +1150,21 @@ _MATH_STRONG: Final = _alt(
     r"derivative|differentiate|theorem|prove\s+that|square\s+root|cube\s+root|logarithm|polynomial|quadratic|"
     r"algebra|geometry|trigonometry|calculus|factorial|fraction|probability|arithmetic|modulo|prime\s+numbers?|"
     r"lcm|gcd|hypotenuse|perimeter|circumference|percent(?:age)?)\b",
-    r"[0-9]\s*[+*/×÷^=]\s*[0-9(]|[0-9]\s+-\s+[0-9]|\b[a-z]\s*\^\s*[0-9]|\b[xyz]\s*=|[0-9]\s*%|\bx\s*[+\-]\s*[0-9]",
+    r"[0-9]\s*[+*/×÷^=x]\s*[0-9(]|[0-9]\s+-\s+[0-9]|\b[a-z]\s*\^\s*[0-9]|\b[xyz]\s*=|[0-9]\s*%|\bx\s*[+\-]\s*[0-9]",
     "方程|不等式|积分|積分|导数|導數|求解|计算|計算|几何|幾何|概率|百分之|平方根|等于多少|等於多少",
     r"уравнени|вычисли|интеграл|производн|теорем|вероятност|квадратн" + _CYR + r"\s+кор",
     r"ecuaci[óo]n|calcula|integral|derivada|probabilidad|[ée]quation|calculer|int[ée]grale|d[ée]riv[ée]e|"
     r"gleichung|berechne|ableitung|wahrscheinlichkeit|equa[çc][ãa]o|方程式|計算して|確率|微分|方程式|방정식|계산|확률",
 )
 _MATH_QUANTITY: Final = _alt(
-    r"\bhow\s+(?:many|much|long|far|old|fast|often)\b",
+    r"\bhow\s+(?:many|much|long|far|old|fast|often)\b|\bsolve\b|\bwhen\s+(?:does|do|will|did)\b",
+    r"\bwhich\s+(?:is|one\s+is)\s+(?:larger|bigger|smaller|greater|less|more)\b",
     r"\bwhat\s+(?:is|was|are|were|will\s+be)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:total|sum|product|average|mean|"
     r"median|area|volume|ratio|value|remainder|cost|price|profit|difference|number|amount|speed|rate|percentage)\b",
     r"\b(?:calculate|compute|find\s+the\s+(?:value|sum|number|total|area|probability))\b",
     "多少|几(?:个|個|天|元|岁|歲|小时|小時|米|次|本|只|辆|輛)|共有|一共|总共|總共|平均",
-    r"сколько|найди(?:те)?\s+(?:значение|сумму|число)",
-    r"cu[áa]nt[oa]s?|combien|wie\s+(?:viele|viel)|quant[oa]s?|いくつ|何(?:個|人|円|本|日)|몇\s*(?:개|명|원)|얼마",
+    r"сколько|найди(?:те)?\s+(?:значение|сумму|число)|реши(?:те)?\s+задач|каков[аоы]?\s|чему\s+равн",
+    r"cu[áa]nt[oa]s?|combien|wie\s+(?:viele|viel)|quant[oa]s?|いくつ|何(?:個|人|円|本|日)|몇\s*(?:개|명|원)|얼마|ka[çc]",
 )
 _TWO_NUMBERS: Final = r"[0-9][^0-9]+[0-9]"
 _WORD_PROBLEM: Final = (
@@ -1181,7 +1187,10 @@ _WRITING: Final = _alt(
     r"caption|joke|limerick|sonnet|novel|chapter|dialogue|message|announcement|press\s+release|newsletter|"
     r"text|sentence|copy|toast|eulogy|invitation|proposal|abstract|introduction|conclusion|title)",
     r"\b(?:summari[sz]e|summary\s+of|tl;?dr|rewrite|paraphrase|proofread|essay|poem|cover\s+letter|short\s+story|"
-    r"rephrase)\b",
+    r"rephrase|monologue|screenplay)\b",
+    r"\bcontinue\s+(?:the|this|my)\s+(?:story|poem|text|essay|dialogue|scene)\b",
+    r"\bmake\s+(?:this|my|the)\s+(?:email|letter|message|text|paragraph|essay|sentence|post|bio|tweet)s?\s+(?:more|less|"
+    r"sound)\b",
     "写(?:一|一篇|一首|一封|一段|一个|一份|篇|首|封)|寫(?:一|一篇|一首|一封|一段|一個|一份)|作文|文章|诗歌|詩歌|故事|邮件|"
     "郵件|改写|改寫|总结|總結|摘要|润色|潤色|文案|小说|小說|演讲稿|演講稿|概括",
     r"напиши|напишите|сочинени|эссе|стать[юи]|рассказ|стих|письмо|перескажи|перефразир|резюмир|редактир",
@@ -1250,28 +1259,42 @@ _LANG_SAMPLE_CHARS: Final = 400
 
 # Latin-script stop words. A word may count for several languages; the shared ones cancel out.
 _STOPWORDS: Final[dict[str, str]] = {
-    "en": "the and is are was were of to in that this what how why who which when where you your i my me it its for "
-    "with on be can could would should do does did have has not from please write give tell make explain describe "
-    "list create an or if will there their they about as at by we our he she his her than them these those any "
-    "some into also just",
+    "en": "the and is are was were of to in that this what how why who which when where you your yourself i my me it "
+    "its for with on be can could would should do does did have has not from please write give tell make explain "
+    "describe list create an or if will there their they about as at by we our he she his her than them these those "
+    "any some into also just don t s hello hi thanks thank want need know get use find help introduce am",
     "es": "el los las del y que es por para con una lo se como qué cómo cuál cuáles está son pero más muy también "
-    "este esta esto puede hay al sus su mi yo tengo quiero hola dónde cuándo porque sobre entre sin ser hacer "
-    "le un en la de ella ellos nos tu",
+    "este esta esto ese esa eso puede hay al sus su mi yo tengo quiero hola dónde cuándo porque sobre entre sin ser "
+    "hacer le un en la de ella ellos nos tu sea fue han eres soy estoy estás usted ustedes algo nada todo todos "
+    "cada ya aquí así sí bien quién cuánto resuelve explica escribe dime dame haz piensa responde traduce calcula "
+    "crea genera muestra paso pregunta forma necesito puedes",
     "fr": "le les des du et est une pour dans qui que pas vous je tu ce cette sur avec au aux il elle ne ou mais "
     "sont comment quel quelle pourquoi très aussi être avoir peux fait faire nous leur mon ma mes ton ta qu j c "
-    "l d un en la de se",
+    "l d un en la de se suis es êtes ai as avez ils elles où moi toi y résous explique écris dis fais réfléchis "
+    "réponds traduis calcule crée génère montre décris étape bonjour merci",
     "de": "der die das und ist nicht ich du ein eine einen mit zu den dem von sie es wie was auf für sich auch im "
-    "sind wir kann können bitte oder aber wenn dass warum welche mein dein haben wird werden noch nur bei aus "
-    "über schreibe erkläre",
-    "pt": "o os as um uma não é do da dos das em no na nos nas você com que para como isso isto mais por mas se ao "
-    "à meu minha seu sua são está ser ter tem qual porque também muito eu ele ela quais de",
+    "sind wir kann können bitte oder aber wenn dass warum welche welcher welches mein dein haben wird werden noch "
+    "nur bei aus über schreibe erkläre bist bin hast habe gibt mir mich dich dir uns sein löse schreib sag mach "
+    "denke antworte übersetze berechne erstelle zeige beschreibe schritt hallo danke",
+    "pt": "o os as um uma não é do da dos das em no na nos nas você vocês com que para como isso isto essa esse mais "
+    "por mas se ao aos à às pelo pela meu minha seu sua são está estão ser ter tem têm qual porque também muito eu "
+    "ele ela eles elas quais de seja já só então onde quando quem quanto fazer pode posso quero preciso depois "
+    "resolva explique escreva diga faça pense responda traduza calcule crie gere mostre descreva passo olá obrigado "
+    "vamos",
     "it": "il lo gli di che è e la le per un una non sono con del della dei delle nel nella come questo questa mi "
-    "ho si anche ma cosa perché quale quali sei ha al alla puoi essere fare ciao molto più l d",
+    "ho si anche ma cosa perché quale quali sei ha al alla puoi essere fare ciao molto più l d i ad ogni tuo tua "
+    "tuoi mio mia suo sua quando dove chi risolvi spiega scrivi dimmi fai pensa rispondi traduci calcola crea "
+    "genera mostra descrivi ragiona passo grazie",
     "tr": "ve bir bu için ile da de ne nasıl mi mı mu mü çok daha olarak gibi ama var yok ben sen şu her nedir "
-    "neden hangi kadar sonra önce değil olan veya ya bana benim lütfen nelerdir midir",
+    "neden hangi kadar sonra önce değil olan veya ya bana benim lütfen nelerdir midir çöz açıkla yaz söyle yap "
+    "düşün cevapla çevir hesapla oluştur göster adım merhaba teşekkürler",
     "vi": "và của là có không những được cho một các tôi bạn này với trong để người khi như thì làm gì sao nào "
-    "hãy về cũng đã sẽ ra vào nhiều",
+    "hãy về cũng đã sẽ ra vào nhiều giải viết nói suy trả dịch tính tạo bước xin chào",
 }
+# Letters that only some Latin-script languages use: each one found adds to their score.
+_LETTER_CUES: Final[dict[str, str]] = {
+    "es": "[ñ¿¡]", "fr": "[œêîûëïù]|ç[aou]", "de": "[ßä]", "pt": "[ãõ]|ç[ãõ]", "it": "[òì]", "tr": "[ğşı]",
+}  # fmt: skip
 _LATIN_LANGS: Final = tuple(_STOPWORDS)
 # Words only English uses (no "an", "was", "will", "die", "per": German, Italian or Spanish use them too) ...
 _EN_ONLY_WORDS: Final = (
@@ -1423,16 +1446,26 @@ def _any_match(lower: pa.Array, groups: tuple[tuple[str, str | None], ...], gate
     return hit
 
 
+def _sentences(text: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
+    """Split rows at line ends, full stops and ideographic full stops (plain splits, cheaper than a regex split):
+    the pieces and the row each came from. Pieces may still hold a ! or ?, which the patterns do not cross."""
+    parent = np.arange(len(text))
+    for separator in ("\n", ". ", "。"):
+        pieces = pc.split_pattern(text, separator)
+        parent = parent[pc.list_parent_indices(pieces).to_numpy(zero_copy_only=False)]
+        text = pc.list_flatten(pieces)
+    return text, parent
+
+
 def _cot(p: _Prepared) -> pa.FloatArray:
     # Every pattern stays inside one sentence, so only sentences with an anchor word are read by the expensive
     # language groups: on a long prompt that is a small part of the text.
     n = len(p.lower)
     level = np.zeros(n, np.float32)
-    pieces = pc.split_pattern_regex(p.lower, f"[{_STOP}]")
-    sentences = pc.list_flatten(pieces)
+    sentences, parent = _sentences(p.lower)
     anchored = np.flatnonzero(_match(sentences, _COT_ANCHORS))
     if anchored.size:
-        parent = pc.list_parent_indices(pieces).to_numpy(zero_copy_only=False)[anchored]
+        parent = parent[anchored]
         sub = sentences.take(pa.array(anchored))
         gates = _script_gates(sub)
         coerce = _any_match(sub, _COT_COERCE_GROUPS, gates)
@@ -1617,7 +1650,8 @@ def _script_counts(text: pa.StringArray, ascii_letters: bool = True) -> np.ndarr
     if ascii_letters:
         letters = (((data | 0x20) - 0x61) < 26).view(np.uint8)  # uint8 arithmetic wraps: A-Z and a-z only
         starts = offsets[:-1]
-        per_row = np.add.reduceat(letters, np.minimum(starts, data.size - 1), dtype=np.int64)
+        small = int((offsets[1:] - starts).max()) < 65536  # a uint16 accumulator is 7x faster than an int64 one
+        per_row = np.add.reduceat(letters, np.minimum(starts, data.size - 1), dtype=np.uint16 if small else np.int64)
         counts[:, _S_LATIN] = np.where(offsets[1:] > starts, per_row, 0)  # reduceat gives a value for empty rows
     lead = np.flatnonzero(data >= 0xC0)
     if lead.size:
@@ -1653,9 +1687,10 @@ def _language(p: _Prepared) -> pa.StringArray:
     cyrillic = c[:, _S_CYRILLIC] + c[:, _S_UK]
     arabic = c[:, _S_ARABIC] + c[:, _S_FA]
     cjk = c[:, _S_HAN] + c[:, _S_KANA]
-    # Compare scripts by weight of text: a CJK character carries about as much as three Latin letters.
+    # Compare scripts by weight of text: a CJK character or Hangul syllable carries about as much as four Latin
+    # letters.
     weights = np.stack(
-        [latin, 3 * cjk, 3 * c[:, _S_HANGUL], cyrillic, arabic, c[:, _S_DEVANAGARI], c[:, _S_THAI],
+        [latin, 4 * cjk, 4 * c[:, _S_HANGUL], cyrillic, arabic, c[:, _S_DEVANAGARI], c[:, _S_THAI],
          c[:, _S_GREEK], c[:, _S_HEBREW]], axis=1,
     )  # fmt: skip
     dominant = weights.argmax(axis=1)
@@ -1685,8 +1720,11 @@ def _language(p: _Prepared) -> pa.StringArray:
         rest = np.flatnonzero(~plain_en)
         if rest.size:
             rows = todo[rest]
-            scores = _stopword_scores(sample.take(pa.array(rest)))
-            scores[:, _LATIN_LANGS.index("tr")] += np.minimum(c[rows, _S_TR], 4)
+            rest_sample = sample.take(pa.array(rest))
+            scores = _stopword_scores(rest_sample)
+            for lang, cue in _LETTER_CUES.items():
+                hits = pc.count_substring_regex(rest_sample, cue).to_numpy(zero_copy_only=False)
+                scores[:, _LATIN_LANGS.index(lang)] += 0.5 * np.minimum(hits, 4)
             best = scores.argmax(axis=1)
             top = scores.max(axis=1)
             runner_up = np.sort(scores, axis=1)[:, -2]
