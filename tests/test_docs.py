@@ -46,3 +46,15 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "./dev demo" in readme and "./dev test" in readme
     assert "./dev test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_scoring_feature_and_link_type_is_documented() -> None:
+    from distillguard.linking.graph import LINK_WEIGHTS
+    from distillguard.scoring.model import MODEL_FEATURES, SENTENCES
+
+    text = (ROOT / "docs" / "scan.md").read_text()
+    for name, _ in MODEL_FEATURES:
+        assert f"`{name}`" in text, name
+        assert name in SENTENCES, f"{name} has no evidence sentence"
+    for kind in LINK_WEIGHTS:
+        assert f"`{kind}`" in text, kind
