@@ -3,7 +3,7 @@
 import numpy as np
 import pyarrow as pa
 
-from distillguard.signals.fingerprint import HyperLogLog, hash_strings, minhash, skeleton, template_hash
+from distillguard.signals.fingerprint import HyperLogLog, hash_strings, minhash, skeleton, template_hash, unique_pairs
 
 
 def test_equal_strings_hash_equal_and_keys_change_hashes() -> None:
@@ -65,3 +65,11 @@ def test_minhash_agreement_tracks_jaccard_similarity() -> None:
     agree01 = (sig[0] == sig[1]).mean()
     agree02 = (sig[0] == sig[2]).mean()
     assert 0.2 < agree01 < 0.47 and agree02 < 0.05
+
+
+def test_unique_pairs_counts_each_distinct_pair_once() -> None:
+    a = np.array([1, 1, 2, 1, 2, 3])
+    b = np.array([9, 9, 9, 8, 9, 9], dtype=np.uint64)
+    first, counts = unique_pairs(a, b)
+    got = sorted((int(a[i]), int(b[i]), int(c)) for i, c in zip(first, counts, strict=True))
+    assert got == [(1, 8, 1), (1, 9, 2), (2, 9, 2), (3, 9, 1)]

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 
 from distillguard.accounts.store import Events
-from distillguard.signals.fingerprint import HyperLogLog
+from distillguard.signals.fingerprint import HyperLogLog, unique_pairs
 from distillguard.signals.request import DOMAINS
 
 HOUR_MS: Final = 3_600_000
@@ -109,6 +109,16 @@ def _daily_flatness(group: np.ndarray, ts: np.ndarray, n: int, first: np.ndarray
     return np.where((k >= 2) & long_enough, 1.0 - np.minimum(cv, 1.0), np.nan)
 
 
+def _novelty(group: np.ndarray, prompt_hash: np.ndarray, n: int) -> np.ndarray:
+    """Share of each group's distinct prompts that no other group sent (against the whole population)."""
+    first, _ = unique_pairs(group, prompt_hash)
+    owner, prompts = group[first].astype(np.int64), prompt_hash[first]
+    _, inverse, groups_per_prompt = np.unique(prompts, return_inverse=True, return_counts=True)
+    only_here = groups_per_prompt[inverse] == 1
+    distinct = np.bincount(owner, minlength=n)
+    return np.where(distinct > 0, np.bincount(owner, weights=only_here, minlength=n) / np.maximum(distinct, 1), np.nan)
+
+
 def group_features(
     events: Events,
     group: np.ndarray,
@@ -167,6 +177,7 @@ def group_features(
     f["end_users"] = distinct["end_user"]
     f["ip_addresses"] = distinct["ip"]
 
+    f["prompt_novelty"] = _novelty(group, events["prompt_hash"], n)
     f["n_gt1_share"] = _share(group, events["n"] > 1, counts)
     f["logprobs_share"] = _share(group, events["logprobs"] | events["logit_bias"], counts)
     f["high_effort_share"] = _share(group, events["effort_high"], counts)

@@ -16,9 +16,9 @@ Edges come from link types, each with its own weight (see ``LINK_WEIGHTS``):
 
 A pair of accounts is linked when its summed weight reaches ``threshold``; clusters are the connected
 components of linked pairs. Guards against giant components from legitimate shared infrastructure:
-keys shared by more than ``max_key_accounts`` accounts are ignored (their count is reported), large key
-groups are linked along a keyed ring (each member to ``ring`` others; no weight is inflated), and a component larger than
-``max_cluster_size`` is re-split with a doubled threshold.
+keys shared by more than ``max_key_accounts`` accounts are ignored (their count is reported), large
+key groups are linked along a keyed ring (each member to ``ring`` others; no weight is inflated), and
+a component larger than ``max_cluster_size`` is re-split with a doubled threshold.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Final
 import numpy as np
 
 from distillguard.accounts.store import Events
-from distillguard.signals.fingerprint import hash_strings, minhash, mix64
+from distillguard.signals.fingerprint import hash_strings, minhash, mix64, unique_pairs
 
 LINK_WEIGHTS: Final[dict[str, float]] = {
     "payment": 1.0,
@@ -114,9 +114,8 @@ def _sum_pairs(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> tuple[np.
 
 def _unique_pairs(acct: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (account, key) pairs with how often each occurred."""
-    combined = np.stack([acct.astype(np.uint64), key], axis=1)
-    uniq, counts = np.unique(combined, axis=0, return_counts=True)
-    return uniq[:, 0].astype(np.int64), uniq[:, 1], counts
+    first, counts = unique_pairs(acct, key)
+    return acct[first].astype(np.int64), key[first], counts
 
 
 def link_accounts(

@@ -42,6 +42,7 @@ MODEL_FEATURES: Final[tuple[tuple[str, str], ...]] = (
     ("languages", "log1p"),
     ("template_diversity", "identity"),
     ("prompt_repeat_share", "identity"),
+    ("prompt_novelty", "identity"),
     ("end_users", "log1p"),
     ("ip_addresses", "log1p"),
     ("n_gt1_share", "identity"),
@@ -90,6 +91,7 @@ SENTENCES: Final[dict[str, Callable[[float, float], str]]] = {
     "template_diversity": lambda v, r: f"{_pct(v)} of requests use a distinct prompt frame: a corpus is being "
     f"covered",
     "prompt_repeat_share": lambda v, r: f"{_pct(v)} of prompts repeat an earlier one",
+    "prompt_novelty": lambda v, r: f"{_pct(v)} of its distinct prompts were sent by no other account",
     "end_users": lambda v, r: f"about {v:,.0f} distinct end users (request.user) behind the account",
     "ip_addresses": lambda v, r: f"requests from about {v:,.0f} client addresses",
     "n_gt1_share": lambda v, r: f"{_pct(v)} of requests ask for several completions (n > 1)",

@@ -236,3 +236,13 @@ def minhash(group: np.ndarray, hashes: np.ndarray, groups: int, k: int = 64, *, 
     mins = np.minimum.reduceat(perm[order], starts, axis=0)
     sig[g[starts]] = mins
     return sig
+
+
+def unique_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (a, b) pairs as (index of each pair's first occurrence, occurrences), by one 1-D sort
+    of a 64-bit mix of the pair (far faster than ``np.unique(axis=0)``; collisions are negligible)."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = mix64(b.astype(np.uint64) ^ mix64(a.astype(np.uint64) + np.uint64(1)))
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return first, counts
