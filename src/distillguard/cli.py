@@ -176,7 +176,7 @@ def _simulate_with_progress(out: Path, quiet: bool, **kwargs: object) -> object:
               help="Directory of prompt corpora (*.jsonl.gz), e.g. ../shared/data/prompts. "
                    "Default: the small sample shipped with distillguard.")
 @click.option("--scenario", default="default", show_default=True,
-              type=click.Choice(["default", "benign-only"]), help="Which population to simulate.")
+              type=click.Choice(["default", "benign-only", "hydra-hard"]), help="Which population to simulate.")
 @click.option("--start", default="2026-11-02T00:00:00Z", show_default=True, help="RFC 3339 start time.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(accounts: int, days: float, seed: int, out: Path, corpora: Path | None, scenario: str, start: str,

@@ -244,3 +244,24 @@ def test_cli_simulate_writes_outputs_and_rejects_bad_options(tmp_path: Path) -> 
     assert "events from" in result.output and (tmp_path / "traffic.jsonl.gz").exists()
     bad = runner.invoke(main, ["simulate", "--days", "0", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--days" in bad.output
+
+
+def test_cli_offers_every_scenario() -> None:
+    from distillguard.sim import SCENARIOS
+
+    option = next(p for p in main.commands["simulate"].params if p.name == "scenario")
+    assert sorted(option.type.choices) == sorted(SCENARIOS)
+
+
+def test_hydra_hard_members_share_neither_cards_nor_many_addresses(tmp_path: Path) -> None:
+    result = simulate(tmp_path, accounts=400, days=1, seed=8, scenario="hydra-hard")
+    table = read_table([result.traffic])
+    labels = json.loads(result.labels.read_text())
+    rows = _rows(table, labels, "hydra_cluster")
+    cards = Counter(dict(zip(rows["account_id"].to_pylist(), rows["payment_fingerprint"].to_pylist(),
+                             strict=True)).values())
+    assert max(cards.values()) == 1
+    accounts_per_ip: dict[str, set[str]] = defaultdict(set)
+    for ip, account in zip(rows["ip"].to_pylist(), rows["account_id"].to_pylist(), strict=True):
+        accounts_per_ip[ip].add(account)
+    assert sum(len(v) > 1 for v in accounts_per_ip.values()) / len(accounts_per_ip) < 0.2

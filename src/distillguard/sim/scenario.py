@@ -133,7 +133,25 @@ def _benign_only() -> Scenario:
     )
 
 
-SCENARIOS: Final[dict[str, Callable[[], Scenario]]] = {"default": _default, "benign-only": _benign_only}
+def _hydra_hard() -> Scenario:
+    base = _default()
+    hard = HydraCluster(blend=(0.85, 0.95), shared_payment_share=0.0, proxy_ips_per_account=1000.0)
+    cohorts = tuple(Cohort(hard, c.share, c.groups, c.min_accounts) if c.behavior.name == "hydra_cluster" else c
+                    for c in base.cohorts)
+    return Scenario(
+        name="hydra-hard",
+        description="The default population, but the hydra clusters blend 85-95% human prompts, share no "
+        "payment fingerprint and rotate through a proxy pool so large that members rarely share an address.",
+        cohorts=cohorts,
+        filler=base.filler,
+    )
+
+
+SCENARIOS: Final[dict[str, Callable[[], Scenario]]] = {
+    "default": _default,
+    "benign-only": _benign_only,
+    "hydra-hard": _hydra_hard,
+}
 
 
 @dataclass(frozen=True)
