@@ -116,7 +116,7 @@ def test_does_not_read_the_middle_of_a_very_long_prompt() -> None:
     assert text.cot_elicitation(prompts).to_pylist() == [0.0]
 
 
-def test_processes_a_few_thousand_prompts_quickly() -> None:
+def test_handles_a_batch_of_thousands_of_rows() -> None:
     prompts = pa.array([p or "" for p in PROMPTS] * 500)
     batch = text.text_signals(prompts)
     assert batch.num_rows == 4000
@@ -147,3 +147,19 @@ def test_labelled_examples_are_many_and_cover_the_fourteen_languages() -> None:
 def test_outputs_are_plain_arrays_not_numpy() -> None:
     out = text.cot_elicitation(pa.array(["Let's think step by step."]))
     assert not isinstance(out, np.ndarray)
+
+
+@pytest.mark.skipif(not Path("/work/shared/data/prompts").is_dir(), reason="the shared prompt corpora are not mounted")
+def test_quality_benchmark_runs_and_writes_its_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    path = ROOT / "benchmarks" / "text_signals_quality.py"
+    spec = importlib.util.spec_from_file_location("text_signals_quality", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "figures.json"
+    assert bench.main(["--no-throughput", "--per-template", "2", "--json", str(out)]) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert {"hand-labelled", "shared corpora", "held-out"} <= set(figures)
+    assert "held-out (simulator phrasebook, written independently)" in capsys.readouterr().out

@@ -31,12 +31,17 @@ Example::
 How a prompt is read, and why:
 
 - every function takes a ``pa.Array`` or ``pa.ChunkedArray`` of strings (nulls read as empty) and returns a
-  ``pa.Array`` of the same length; nothing loops over rows: each signal is one to five RE2 regexes run by
-  ``pyarrow.compute`` over the whole column, combined with numpy;
+  ``pa.Array`` of the same length; nothing loops over rows: each signal is a few RE2 regexes run by
+  ``pyarrow.compute`` over the whole column, combined with numpy (the script classes of ``language`` are
+  counted from the UTF-8 bytes with numpy);
 - only the first and last :data:`WINDOW_CHARS` characters of a long prompt are read, because the wrappers that
   matter sit at the start or the end (a question pasted into a template, or an instruction after a long
-  retrieved context), and reading all of a 50 KB prompt would cost throughput for nothing;
+  retrieved context), and reading all of a 50 KB prompt would cost throughput for nothing; ``capability_domain``
+  reads less (the first 1,000 and last 500) and ``language`` the first 400;
 - the window is lower-cased once, and the patterns are written in lower case;
+- a cheap pass first (anchor words, a score request) picks the few rows or sentences the expensive patterns
+  then read: RE2 (via pyarrow, which compiles each pattern on every call and cannot raise RE2's memory limit)
+  slows down a thousandfold when one regex holds every language's patterns, so they run as a few groups;
 - :func:`text_signals` computes all six sharing that preparation; the single-signal functions also share it
   when called one after the other on the same array object (a one-entry cache keyed on object identity).
 
@@ -46,8 +51,6 @@ NOT written from the traffic simulator's phrasebook (which is kept as a held-out
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -84,7 +87,7 @@ DOMAINS: Final = ("agentic", "coding", "math", "translation", "writing", "data_g
 LANGUAGES: Final = (
     "und", "en", "zh", "ru", "es", "ja", "de", "fr", "ko", "pt", "ar", "hi", "it", "tr", "vi",
     "uk", "fa", "th", "el", "he",
-)  # fmt: skip
+)
 #: Characters read from each end of a long prompt.
 WINDOW_CHARS: Final = 2000
 
@@ -184,10 +187,12 @@ _EN_INTENS: Final = _alt(
     r"\bhidden\b", r"\bprivate\b", r"\bsecret\b", r"\bunfiltered\b", r"\buncensored\b", r"\bunedited\b",
     r"\bunabridged\b", r"\buntruncated\b", r"\bunsummari[sz]ed\b", r"\bverbatim\b", r"\bexhaustive\b",
     r"\ball\s+(?:of\s+)?(?:your|the|its)\b", r"\bevery\s+(?:single\s+)?(?:bit|part|piece|step|line)\s+of\b",
-)  # fmt: skip
+)
 _EN_COERCE: Final = _alt(
     # "your full reasoning", "the complete, unedited chain of thought", "all of your hidden reasoning"
-    _EN_INTENS + r"(?:\s+(?:of\s+)?(?:your|the|my|its))?(?:[\s,]+(?:and\s+)?[a-z\-']+)?[\s,]+" + _EN_TRACE,
+    _EN_INTENS
+    + r"(?:\s+(?:of\s+)?(?:your|the|my|its))?(?:[\s,]+(?:and\s+)?[a-z\-']+)?(?:\s+of\s+(?:your|the|its))?[\s,]+"
+    + _EN_TRACE,
     # "your reasoning in full / verbatim / word for word / without summarizing"
     _wthen(
         _EN_TRACE,
@@ -197,7 +202,7 @@ _EN_COERCE: Final = _alt(
             r"\bunfiltered\b",
             r"without\s+(?:any\s+)?(?:summari[sz]|omit|skip|abbreviat|truncat|condens|filter|censor|leaving|"
             r"shorten|redact|hiding)",
-        ),  # fmt: skip
+        ),
         4,
     ),
     # "output your reasoning", "reveal your thinking", "reconstruct the chain of thought"
@@ -225,12 +230,15 @@ _EN_COERCE: Final = _alt(
     r"(?:however|no\s+matter\s+how)\s+(?:small|trivial|obvious|minor)",
     r"\bevery\s+single\s+(?:step|thought|calculation|inference|detail\s+of\s+your)",
     r"\beach\s+and\s+every\s+(?:step|thought|inference)",
+    r"\bevery\s+(?:single\s+)?thought\s+(?:you\s+have|you\s+had|that\s+(?:crosses|comes)|as\s+it\s+comes|in\s+order)",
     # intermediate reasoning, dead ends, false starts, backtracking
     r"intermediate\s+(?:reasoning|thoughts?|thinking|deliberations?|conclusions|hypotheses)",
     r"\b(?:include|including|show|with|and|also|even|plus|list|record)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|your\s+|any\s+)?"
     r"(?:[a-z\-]+\s+)?(?:dead[\s\-]+ends|false\s+starts|wrong\s+turns|abandoned\s+(?:approaches|attempts|ideas|paths|"
     r"lines)|backtracking|self[\s\-]+corrections?|failed\s+attempts|discarded\s+(?:ideas|approaches|hypotheses|"
     r"options)|mistakes\s+(?:you\s+)?(?:make|made)|second[\s\-]+guessing|hesitations)",
+    # "including doubts, checks and corrections" (not "send it back with corrections")
+    _wthen(r"\b(?:include|including|list|record|plus)\b", r"\b(?:doubts|corrections|second\s+thoughts)\b", 3),
     r"\bthink(?:ing)?\s+(?:out\s+loud|aloud)\b",
     r"stream[\s\-]+of[\s\-]+consciousness",
     r"\b(?:hidden|internal|private|secret|raw|unfiltered|intermediate)\s+(?:thoughts|cognition)",
@@ -270,7 +278,11 @@ _ZH_COERCE: Final = _alt(
         "(?:你的|您的|模型的|内部|內部)?" + _ZH_TRACE,
         6,
     ),
-    _then("(?:输出|輸出|展示|写出|寫出|给出|給出|呈现|呈現|显示|顯示|列出|生成|提供)", "思维链|思維鏈|推理链|推理鏈|思考链|思考鏈", 6),
+    _then(
+        "(?:输出|輸出|展示|写出|寫出|给出|給出|呈现|呈現|显示|顯示|列出|生成|提供)",
+        "思维链|思維鏈|推理链|推理鏈|思考链|思考鏈",
+        6,
+    ),
     "边想边说|邊想邊說|自言自语地思考|把(?:你的)?(?:想法|思考)说出来",
 )
 
@@ -287,7 +299,7 @@ _RU_INTENS: Final = _alt(
     "полн" + _CYR, "полностью", "целиком", "весь", "всю", "все", "всё", "цел" + _CYR, "внутренн" + _CYR,
     "скрыт" + _CYR, "исходн" + _CYR, "сыр" + _CYR, "необработанн" + _CYR, "дословн" + _CYR, r"без\s+сокращений",
     r"без\s+пропусков", "каждое", "каждый", "каждую", "исчерпывающ" + _CYR, r"от\s+начала\s+до\s+конца",
-)  # fmt: skip
+)
 _RU_COERCE: Final = _alt(
     _wthen(_RU_INTENS, _RU_TRACE, 2),
     _wthen(_RU_TRACE, _alt("полностью", "целиком", "дословно", r"без\s+сокращений", r"без\s+пропусков"), 4),
@@ -296,7 +308,7 @@ _RU_COERCE: Final = _alt(
             r"не\s+пропуска" + _CYR, r"не\s+пропусти" + _CYR, r"не\s+опуска" + _CYR, r"не\s+упуска" + _CYR,
             r"без\s+пропуска", r"не\s+сокраща" + _CYR, r"не\s+сокращ" + _CYR, r"ничего\s+не\s+пропуска" + _CYR,
             r"не\s+перескакива" + _CYR,
-        ),  # fmt: skip
+        ),
         "шаг|этап|рассужд|мысл",
         4,
     ),
@@ -311,7 +323,7 @@ _RU_COERCE: Final = _alt(
         _alt(
             "раскрой", "раскройте", "выведи", "выведите", "воспроизведи", "воспроизведите", "восстанови",
             "восстановите", "распечатай", "распечатайте", "выгрузи",
-        ),  # fmt: skip
+        ),
         "ход|цепоч|мыслительн|процесс|рассужд|размышл",
         3,
     ),
@@ -331,7 +343,7 @@ _ES_INTENS: Final = _alt(
     "complet[oa]s?", r"tod[oa]s?\s+(?:tu|su|el|la|tus|sus|los|las)", "enter[oa]", "[ií]ntegr[oa]", "intern[oa]",
     "ocult[oa]", r"sin\s+filtr(?:ar|os)", r"sin\s+editar", r"sin\s+resumir", r"sin\s+omitir", "textual(?:mente)?",
     "literal(?:mente)?", r"palabra\s+por\s+palabra", "exhaustiv[oa]", "crud[oa]", "brut[oa]", r"cada\s+(?:paso|etapa)",
-)  # fmt: skip
+)
 _PT_TRACE: Final = _alt(
     "racioc[ií]nio",
     r"processo\s+(?:de\s+)?(?:pensamento|racioc[ií]nio|mental)",
@@ -344,14 +356,18 @@ _PT_INTENS: Final = _alt(
     "complet[oa]s?", r"tod[oa]s?\s+(?:o\s+|a\s+)?(?:seu|sua|o|a|os|as|teu|tua)", "inteir[oa]", "[ií]ntegr[oa]",
     "intern[oa]", "ocult[oa]", "escondid[oa]", r"sem\s+filtr", r"sem\s+resumir", r"sem\s+omitir", "textualmente",
     "literalmente", r"palavra\s+por\s+palavra", "exaustiv[oa]", "brut[oa]", r"cada\s+(?:passo|etapa)",
-)  # fmt: skip
+)
 _ES_PT_COERCE: Final = _alt(
     _wthen(_ES_INTENS, _ES_TRACE, 2),
-    _wthen(_ES_TRACE, _alt(r"\bcomplet[oa]s?\b", "[ií]ntegr[oa]", "textualmente", "literalmente", r"palabra\s+por\s+palabra",
-                          r"sin\s+(?:resumir|omitir|filtr)"), 3),  # fmt: skip
+    _wthen(
+        _ES_TRACE,
+        _alt(r"\bcomplet[oa]s?\b", "[ií]ntegr[oa]", "textualmente", "literalmente", r"palabra\s+por\s+palabra",
+             r"sin\s+(?:resumir|omitir|filtr)"),
+        3,
+    ),
     _wthen(_PT_INTENS, _PT_TRACE, 2),
     _wthen(_PT_TRACE, _alt(r"\bcomplet[oa]s?\b", "na\\s+[ií]ntegra", "textualmente", "literalmente",
-                          r"palavra\s+por\s+palavra", r"sem\s+(?:resumir|omitir|filtr)"), 3),  # fmt: skip
+                          r"palavra\s+por\s+palavra", r"sem\s+(?:resumir|omitir|filtr)"), 3),
     # don't skip any step (es / pt)
     _wthen(
         r"\bno\s+(?:te\s+)?(?:saltes|omitas|omita|salte|resumas|resuma|abrevies|abrevie)\b|\bsin\s+(?:saltar(?:te)?|omitir|"
@@ -394,12 +410,12 @@ _FR_INTENS: Final = _alt(
     r"cach[ée]e?", r"\bbrut", r"sans\s+filtre", r"sans\s+r[ée]sumer", r"sans\s+omettre", r"mot\s+pour\s+mot",
     "textuellement", r"exhausti(?:f|ve)", r"\btout\s+(?:ton|votre|le)", r"\btoute\s+(?:ta|votre|la)",
     r"chaque\s+(?:[ée]tape|pens[ée]e)",
-)  # fmt: skip
+)
 _FR_COERCE: Final = _alt(
     _wthen(_FR_INTENS, _FR_TRACE, 2),
     _wthen(_FR_TRACE, _alt(r"\bcomplet\b", r"compl[èe]te", r"int[ée]gral", r"dans\s+son\s+int[ée]gralit[ée]",
                           r"mot\s+pour\s+mot", "textuellement", r"sans\s+(?:r[ée]sumer|omettre|filtre|rien\s+omettre)"),
-          3),  # fmt: skip
+          3),
     _wthen(
         r"\bne\s+(?:saute|sautez|omets|omettez|r[ée]sume|r[ée]sumez|passe|passez|n[ée]glige|n[ée]gligez|"
         r"oublie|oubliez)\b|\bn['’](?:omets|omettez|oublie|oubliez)\b|\bsans\s+(?:sauter|omettre|r[ée]sumer|passer)\b",
@@ -427,17 +443,17 @@ _DE_WORD: Final = "[a-zäöüß]*"
 _DE_TRACE: Final = _alt(
     "denkprozess", "gedankengang", "gedankeng[äa]nge", "gedankenkette", "argumentationskette", "[üu]berlegungen",
     "denkweg", r"innere[nr]?\s+monolog", "argumentation", "schlussfolgerungskette", "reasoning", "denkschritte",
-)  # fmt: skip
+)
 _DE_INTENS: Final = _alt(
     "vollst[äa]ndig" + _DE_WORD, "gesamt" + _DE_WORD, r"\bganze[nmrs]?\b", "komplett" + _DE_WORD,
     r"\bintern" + _DE_WORD, "verborgen" + _DE_WORD, "versteckt" + _DE_WORD, "ungefiltert" + _DE_WORD,
     r"\broh(?:e|en|er)?\b", "w[öo]rtlich", "unverk[üu]rzt" + _DE_WORD, "l[üu]ckenlos" + _DE_WORD, r"\balle\b",
     r"\bjeden\b", r"\bjede\b", "ersch[öo]pfend" + _DE_WORD,
-)  # fmt: skip
+)
 _DE_COERCE: Final = _alt(
     _wthen(_DE_INTENS, _DE_TRACE, 2),
     _wthen(_DE_TRACE, _alt("vollst[äa]ndig", "w[öo]rtlich", "l[üu]ckenlos", "unverk[üu]rzt", r"ohne\s+(?:etwas\s+)?"
-                          r"(?:auszulassen|wegzulassen|zusammenzufassen|abzuk[üu]rzen)"), 4),  # fmt: skip
+                          r"(?:auszulassen|wegzulassen|zusammenzufassen|abzuk[üu]rzen)"), 4),
     _wthen(
         r"(?:[üu]berspring|lass|auslass|weglass|k[üu]rz|fass)" + _DE_WORD,
         r"\bkeine[nrs]?\b|\bnichts\b",
@@ -470,11 +486,11 @@ _IT_INTENS: Final = _alt(
     r"\bcomplet[oaie]\b", r"\btutt[oaie]\s+(?:il|la|i|le|gli)", r"\binter[oaie]\b", r"\bintegral[ei]\b",
     r"\bintern[oaie]\b", r"\bnascost[oaie]\b", r"senza\s+filtri", r"senza\s+riassumere", r"senza\s+omettere",
     r"parola\s+per\s+parola", "testualmente", r"esaustiv[oaie]", r"\bgrezz[oaie]\b", r"ogni\s+(?:passaggio|singolo)",
-)  # fmt: skip
+)
 _IT_COERCE: Final = _alt(
     _wthen(_IT_INTENS, _IT_TRACE, 2),
     _wthen(_IT_TRACE, _alt(r"\bcomplet[oaie]\b", r"per\s+intero", "integralmente", r"parola\s+per\s+parola",
-                          "testualmente", r"senza\s+(?:riassumere|omettere|tralasciare)"), 3),  # fmt: skip
+                          "testualmente", r"senza\s+(?:riassumere|omettere|tralasciare)"), 3),
     _wthen(
         r"\bnon\s+(?:saltare|omettere|tralasciare|riassumere|saltar[ei])\b|\bsenza\s+(?:saltare|omettere|tralasciare|"
         r"riassumere)\b",
@@ -504,11 +520,11 @@ _TR_TRACE: Final = _alt(
 )
 _TR_COERCE: Final = _alt(
     _wthen(_alt(r"\bt[üu]m\b", r"\btam\b", "eksiksiz", r"\bb[üu]t[üu]n\b", "tamam[ıi]", "tamamen", "i[çc]sel",
-               r"\bgizli\b", r"\bham\b", "filtresiz", r"kelimesi\s+kelimesine", r"\bher\b"),
-          _TR_TRACE, 2),  # fmt: skip
+               r"(?:^|\s)i[çc]", r"\bgizli\b", r"\bham\b", "filtresiz", r"kelimesi\s+kelimesine", r"\bher\b"),
+          _TR_TRACE, 2),
     _wthen(_TR_TRACE, _alt("tamam[ıi]n[ıi]", "eksiksiz", "eksiksizce", r"kelimesi\s+kelimesine", "[öo]zetlemeden",
-                          "atlamadan"), 4),  # fmt: skip
-    _wthen(r"hi[çc]\s?bir", r"ad[ıi]m|a[şs]ama|detay", 0) + _wgap(2) + r"(?:atla|ge[çc]me|[öo]zetleme)",
+                          "atlamadan"), 4),
+    _wthen(r"hi[çc]\s?bir", r"ad[ıi]m|a[şs]ama|detay|[şs]ey", 0) + _wgap(3) + r"(?:atla|ge[çc]me|[öo]zetleme)",
     _wthen(r"ad[ıi]m" + _LAT, r"atlamadan|atlama\b|atlamay[ıi]n", 2),
     r"\bara\s+(?:d[üu][şs][üu]nceler|ak[ıi]l\s+y[üu]r[üu]tme)",
     _wthen(
@@ -516,7 +532,9 @@ _TR_COERCE: Final = _alt(
         r"[çc][ıi]kmaz\s+soka|ba[şs]ar[ıi]s[ıi]z\s+denemeler|yanl[ıi][şs]\s+yollar|vazge[çc]ilen",
         3,
     ),
-    _wthen(_TR_TRACE, r"ortaya\s+[çc][ıi]kar|if[şs]a\s+et|\bd[öo]k\b|yeniden\s+(?:olu[şs]tur|in[şs]a\s+et)|\byazd[ıi]r", 4),
+    _wthen(
+        _TR_TRACE, r"ortaya\s+[çc][ıi]kar|if[şs]a\s+et|\bd[öo]k\b|yeniden\s+(?:olu[şs]tur|in[şs]a\s+et)|\byazd[ıi]r", 4
+    ),
     r"sesli\s+d[üu][şs][üu]n",
 )
 
@@ -533,9 +551,9 @@ _VI_COERCE: Final = _alt(
     _wthen(_alt(r"to[àa]n\s+b[ộo]", r"đ[ầa]y\s+đ[ủu]", r"tr[ọo]n\s+v[ẹe]n", r"ho[àa]n\s+ch[ỉi]nh", r"t[ấa]t\s+c[ảa]",
                r"n[ộo]i\s+b[ộo]", r"b[êe]n\s+trong", "ẩn", r"nguy[êe]n\s+v[ăa]n", r"t[ừu]ng\s+ch[ữu]", "thô",
                r"chi\s+ti[ếe]t\s+nh[ấa]t", r"kh[ôo]ng\s+(?:l[ưu][ợo]c\s+b[ớo]t|t[óo]m\s+t[ắa]t)"),
-          _VI_TRACE, 4),  # fmt: skip
+          _VI_TRACE, 4),
     _wthen(_VI_TRACE, _alt(r"đ[ầa]y\s+đ[ủu]", r"tr[ọo]n\s+v[ẹe]n", r"nguy[êe]n\s+v[ăa]n", r"t[ừu]ng\s+ch[ữu]",
-                          r"kh[ôo]ng\s+(?:l[ưu][ợo]c\s+b[ớo]t|t[óo]m\s+t[ắa]t|b[ỏo]\s+s[óo]t)"), 6),  # fmt: skip
+                          r"kh[ôo]ng\s+(?:l[ưu][ợo]c\s+b[ớo]t|t[óo]m\s+t[ắa]t|b[ỏo]\s+s[óo]t)"), 6),
     _wthen(
         r"đ[ừu]ng|kh[ôo]ng\s+(?:đ[ưu][ợo]c\s+)?|ch[ớo]",
         r"b[ỏo]\s+qua|b[ỏo]\s+s[óo]t|l[ưu][ợo]c\s+b[ỏo]|t[óo]m\s+t[ắa]t|nh[ảa]y\s+c[óo]c",
@@ -566,12 +584,17 @@ _JA_COERCE: Final = _alt(
         10,
     ),
     _then(_JA_TRACE, "(?:すべて|全て|全部|完全に|省略せず|省略しない|余すところなく|漏れなく|一字一句|ありのまま|"
-                     "包み隠さず|そのまま出力)", 10),  # fmt: skip
+                     "包み隠さず|そのまま出力)", 10),
     _then("(?:ステップ|手順|段階|過程|途中|推論|思考|ステップ)", "(?:省略|飛ばさ|飛ばし|スキップ|端折|抜か)", 6)
     + _gap(4)
     + "(?:せず|しない|ないで|ず|禁止|なく|ません)",
     "途中の(?:思考|推論|考え)",
-    _then("(?:行き詰まり|袋小路|失敗した(?:試み|アプローチ)|試行錯誤|没になった(?:案|アイデア))", "(?:含め|も含|を含|も書|も出力|も示)", 8),
+    _then(
+        "(?:行き詰ま|袋小路|失敗した(?:試み|アプローチ)|試行錯誤|没になった(?:案|アイデア)|修正した)",
+        "(?:含め|も含|を含|も書|も出力|も示)",
+        16,
+    ),
+    "(?:一つも|ひとつも|一歩も|何も)(?:飛ばさ|省略せ|省略し|抜かさ|端折ら)",
     _then(_JA_TRACE, "(?:出力|開示|公開|暴露|再現|復元|ダンプ|さらけ出|露わに)", 8),
     "声に出して考え|考えながら声に出",
 )
@@ -588,7 +611,7 @@ _KO_COERCE: Final = _alt(
         2,
     ),
     _wthen(_KO_TRACE, r"(?:전부|모두|빠짐없이|생략\s*없이|남김없이|낱낱이|있는\s*그대로|그대로\s*출력)", 2),
-    _wthen(r"(?:단계|과정|스텝|추론|생각)", r"(?:건너뛰지|생략하지|빼먹지|빠뜨리지|요약하지)", 2) + r"\s*(?:말|않)",
+    _wthen(r"(?:단계|과정|스텝|추론|생각)", r"(?:건너뛰지|생략하지|빼먹지|빠뜨리지|요약하지)", 2) + r"\s*(?:말|않|마)",
     r"중간\s*(?:추론|사고|생각)",
     _wthen(r"(?:막다른\s*길|실패한\s*시도|잘못된\s*접근|시행착오)", r"(?:포함|도\s*(?:써|적|보여|출력))", 2),
     _wthen(_KO_TRACE, r"(?:출력|공개|드러내|노출|재현|복원|덤프)", 2),
@@ -597,8 +620,8 @@ _KO_COERCE: Final = _alt(
 
 _NUQTA_DA: Final = "(?:\u095c|\u0921\u093c|\u0921)"  # ड़ precomposed, decomposed, or typed without the nuqta
 _HI_TRACE: Final = (
-    r"(?:सोचने\s*की\s*प्रक्रिया|सोच\s*प्रक्रिया|विचार\s*प्रक्रिया|चिंतन\s*प्रक्रिया|तर्क\s*प्रक्रिया|विचार\s*श्रृंखला|"
-    r"विचार\s*शृंखला|तर्क\s*श्रृंखला|चेन\s*ऑफ\s*थॉट|आंतरिक\s*(?:सोच|विचार|तर्क|एकालाप)|तर्क|सोच|रीज़निंग|रीजनिंग|"
+    r"(?:सोचने\s*की\s*प्रक्रिया|सोच[\s\-]*प्रक्रिया|विचार[\s\-]*प्रक्रिया|चिंतन[\s\-]*प्रक्रिया|तर्क[\s\-]*प्रक्रिया|"
+    r"विचार[\s\-]*श्रृंखला|विचार[\s\-]*शृंखला|तर्क[\s\-]*श्रृंखला|चेन\s*ऑफ\s*थॉट|आंतरिक\s*(?:सोच|विचार|तर्क|एकालाप)|तर्क|सोच|रीज़निंग|रीजनिंग|"
     r"थॉट\s*प्रोसेस)"
 )
 _HI_COERCE: Final = _alt(
@@ -623,9 +646,9 @@ _AR_TRACE: Final = (
 )
 _AR_COERCE: Final = _alt(
     _wthen(r"(?:كامل|بالكامل|الكامل[ةه]?|الداخلي[ةه]?|المخفي[ةه]?|الخفي[ةه]?|حرفي|الخام|دون\s*(?:حذف|اختصار|تلخيص|[إا]غفال)|"
-          r"بدون\s*(?:حذف|اختصار|تلخيص))", _AR_TRACE, 2),  # fmt: skip
+          r"بدون\s*(?:حذف|اختصار|تلخيص))", _AR_TRACE, 2),
     _wthen(_AR_TRACE, r"(?:كامل|بالكامل|الكامل[ةه]?|الداخلي[ةه]?|المخفي[ةه]?|حرفي|دون\s*(?:حذف|اختصار|تلخيص)|"
-                     r"بدون\s*(?:حذف|اختصار|تلخيص))", 2),  # fmt: skip
+                     r"بدون\s*(?:حذف|اختصار|تلخيص))", 2),
     r"(?:كل|جميع)\s*(?:[اأ]فكارك|تفكيرك|استدلالك|خطوات\s*تفكيرك)",
     _wthen(
         r"(?:لا|دون|بدون|من\s*غير)\s*(?:تتخط[ىي]?|تتجاوز|تحذف|تهمل|تغفل|تختصر|تلخص|تخطي|تجاوز|حذف|[إا]همال|اختصار)",
@@ -672,6 +695,7 @@ _EN_STEPWISE: Final = _alt(
     r"\b(?:use|using|with|apply|applying|via|employ)\s+(?:a\s+|the\s+)?chain[\s\-]*of[\s\-]*thoughts?",
     r"\b(?:show|include|write\s+(?:out|down))\s+(?:all\s+)?(?:the\s+|your\s+)?intermediate\s+(?:steps|calculations)",
     r"\bevery\s+step\s+of\s+(?:your|the)\s+(?:solution|reasoning|calculation|derivation)",
+    r"\b(?:explain|justify|show)\s+(?:each|every)\s+step\b",
 )
 _ZH_STEPWISE: Final = _alt(
     "一步一?步(?:地)?(?:思考|推理|分析|解答|计算|計算|推导|推導|解释|解釋|求解|说明|說明|来|來|想|解|算|回答|做)",
@@ -701,7 +725,8 @@ _ES_PT_IT_STEPWISE: Final = _alt(
     _wnear(
         r"\b(?:piensa|pensemos|pensar|razona|razonemos|razonar|resuelve|resolver|explica|expl[ií]came|calcula|analiza|"
         r"responde|desarrolla|procede|pense|vamos\s+pensar|raciocine|resolva|explique|calcule|analise|responda|"
-        r"desenvolva|pensa|ragiona|ragioniamo|risolvi|spiega|spiegami|analizza|procedi|rispondi)\b",
+        r"desenvolva|pensa|ragiona|ragioniamo|risolvi|spiega|spiegami|analizza|procedi|rispondi)(?:lo|la|los|las|le|"
+        r"mos|emos)?\b",
         _ES_PT_IT_SBS,
         4,
     ),
@@ -717,7 +742,10 @@ _ES_PT_IT_STEPWISE: Final = _alt(
 )
 _FR_SBS: Final = r"[ée]tape\s+par\s+[ée]tape|\bpas\s+[àa]\s+pas"
 _FR_STEPWISE: Final = _alt(
-    _wnear(r"r[ée]fl[ée]chi|raisonn|r[ée]sou|expliqu|calcul|analys|proc[èe]d|d[ée]taill|r[ée]pond|d[ée]montr", _FR_SBS, 4),
+    _wnear(
+        r"r[ée]fl[ée]chi|raisonn|r[ée]sou|expliqu|calcul|analys|proc[èée]d|d[ée]taill|r[ée]pond|d[ée]montr", _FR_SBS, 4
+    ),
+    r"\b(?:d[ée]taill|montr)\w*\s+(?:tes|vos)\s+calculs",
     r"\bmontre[zs]?\s+(?:ton|votre|tes|vos|le|les)\s+(?:travail|raisonnement|calculs|d[ée]marche|[ée]tapes)",
     r"\bexplique[zs]?\s+(?:ton|votre)\s+(?:raisonnement|d[ée]marche|r[ée]ponse|logique)",
     r"\bjustifie[zs]?\s+(?:ta|votre)\s+r[ée]ponse",
@@ -740,7 +768,7 @@ _TR_STEPWISE: Final = _alt(
 )
 _VI_STEPWISE: Final = _alt(
     _wnear(r"suy\s+ngh[ĩi]|gi[ảa]i|t[íi]nh|ph[âa]n\s+t[íi]ch|l[ậa]p\s+lu[ậa]n|suy\s+lu[ậa]n|tr[ảa]\s+l[ờo]i",
-          r"t[ừu]ng\s+b[ưu][ớo]c", 5),  # fmt: skip
+          r"t[ừu]ng\s+b[ưu][ớo]c", 5),
     r"(?:gi[ảa]i\s+th[íi]ch|tr[ìi]nh\s+b[àa]y)\s+(?:r[õo]\s+)?(?:l[ậa]p\s+lu[ậa]n|c[áa]ch\s+l[àa]m|l[ýy]\s+do|"
     r"c[áa]ch\s+gi[ảa]i|l[ờo]i\s+gi[ảa]i|suy\s+lu[ậa]n)",
 )
@@ -762,61 +790,66 @@ _AR_STEPWISE: Final = (
     r"استدلالك|سبب\s*(?:[إا]جابتك)|خطوات\s*الحل)|فكر\s*(?:بعناي[ةه]|جيدا|بتمعن)|خطوات\s*الحل"
 )
 
+# Each language family has anchor words: every coercion or step-by-step pattern of the family contains one of them
+# (the labelled examples check it). Only sentences with an anchor are read further, and a family's patterns only
+# read the sentences with that family's anchors: that keeps the expensive patterns off most of the text.
+_COT_FAMILY_ANCHORS: Final = {
+    "en": _alt(
+        _COT_UNIVERSAL,
+        r"reason|think|thought|\bcot\b|step|monolog|(?:inner|internal)\s+dialogue|scratch|deliberat|rationale|"
+        r"dead[\s\-]+ends|false\s+starts|wrong\s+turns|abandoned\s|backtracking|correction|doubts|failed\s+attempts|"
+        r"discarded\s|mistakes\s+(?:you\s+)?(?:make|made)|second[\s\-]+guessing|hesitations|consciousness|cognition|"
+        r"(?:however|no\s+matter\s+how)\s+(?:small|trivial|obvious|minor)|every\s+single|each\s+and\s+every|"
+        r"intermediate|calculations?\b|logic\b|show\s+(?:all\s+(?:of\s+)?)?(?:your|all|the)\s+(?:work|math|derivation)|"
+        r"(?:explain|justify)\s+(?:your|the)\s|how\s+(?:did\s+)?you\s+(?:got|get|arrive|reach|came|come|derive)|"
+        r"let'?s\s+work|let\s+us\s+work|(?:explanation|justification)\s+(?:for|of)\s",
+    ),
+    "cjk": (
+        "思|推理|步|过程|過程|心路|独白|獨白|环节|環節|念头|念頭|想法|死胡同|弯路|彎路|尝试|嘗試|纠正|糾正|理由|依据|依據|"
+        "详细解释|詳細解釋|解释原因|解釋原因|边想|邊想|自言自语|"
+        "推論|考え|頭の中|チェーン|ステップ|手順|段階|途中|行き詰ま|袋小路|失敗|試行錯誤|没になった|修正した|声に出|一歩|順|"
+        "解き方|根拠|じっくり|飛ばさ|省略|抜かさ|端折"
+    ),
+    "other": _alt(
+        r"рассужд|размышл|мысл|мышлен|шаг|этап|тупик|попытк|ошибочн|самокоррекц|отброшенн|вслух|обоснуй|поясни|"
+        r"объясни|подума|пошагов|поэтапн|монолог|цепоч|разбер|ход\s+решени|подробн[а-яё]*\s+решени|(?:покажи|"
+        r"покажите|приведи|приведите|распиши|распишите)\s",
+        "사고|추론|생각|독백|단계|과정|스텝|막다른|실패|잘못된|시행착오|차근차근|걸음|풀이|이유|근거",
+        "सोच|विचार|चिंतन|तर्क|थॉट|रीज|कदम|चरण|स्टेप|गलत|असफल|अंधी|कारण|क्रमबद्ध|एक[\\s\\-]एक",
+        "تفكير|استدلال|[اأ]فكار|منطق|حوار|مونولوج|خطو|مرحل|الطرق|المحاولات|بصوت|فكر|الحل",
+    ),
+    "romance": (  # es, pt, it, fr
+        r"razon|pensa|pensi|racioc|ragion|mon[oó]logo|deliberac|\bpaso|\bpasso|passaggi|etapa|\bstep|callejon|becos|"
+        r"vicoli|intentos|tentativ|caminos|caminhos|strade|errores\s+que|erros\s+que|false\s+piste|voz\s+alta|"
+        r"alta\s+voce|procedimiento|procedimento|trabajo|trabalho|lavoro|c[aá]lculos?\b|calcoli|desarrollo|"
+        r"desenvolvimento|resoluci|resolu[çc]|justifi|giustifica|riflession|flusso|"
+        r"raisonn|pens[ée]e|r[ée]fl[ée]|monologue|cheminement|[ée]tape|pas\s+[àa]\s+pas|calculs\b|impasse|"
+        r"fausses\s+pistes|tentatives|culs?-de-sac|pistes\s+abandonn|voix\s+haute|travail|d[ée]marche|expliqu"
+    ),
+    "de_tr_vi": (
+        r"denk|gedank|[üu]berleg|argumentation|reasoning|schritt|sackgass|irrweg|fehlversuch|verworfen|holzweg|"
+        r"\blaut\b|rechenweg|l[öo]sungsweg|rechnung|begr[üu]nd|erkl[äa]r|herleitung|"
+        r"d[üu][şs][üu]n|ak[ıi]l|muhakeme|i[çc]\s+ses|ad[ıi]m|a[şs]ama|detay|[çc][ıi]kmaz|ba[şs]ar[ıi]s[ıi]z|yanl[ıi][şs]|"
+        r"vazge[çc]|a[çc][ıi]kla|g[öo]ster|gerek[çc]e|mant[ıi]|hi[çc]\s?bir|"
+        r"suy\s+(?:ngh|lu)|t[ưu]\s+duy|l[ậa]p\s+lu|đ[ộo]c\s+tho|b[ưu][ớo]c|ng[õo]\s+c[ụu]t|h[ưu][ớo]ng\s+đi|thử|"
+        r"sai\s+l[ầa]m|gi[ảa]i|tr[ìi]nh\s+b[àa]y|c[áa]ch\s+l[àa]m|l[ýy]\s+do"
+    ),
+}
+_COT_ANCHORS: Final = _alt(*_COT_FAMILY_ANCHORS.values())
 # One regex per group of languages: a single alternation of all fourteen outgrows RE2's DFA cache and runs a
-# thousand times slower. The groups only run on rows that contain an anchor word (_COT_ANCHORS) first.
+# thousand times slower. Each group reads only the sentences with its families' anchors.
 _COT_COERCE_GROUPS: Final = (
-    (_alt(_COT_UNIVERSAL, _EN_COERCE), None),
-    (_alt(_ZH_COERCE, _JA_COERCE), "cjk"),
-    (_alt(_RU_COERCE, _KO_COERCE, _HI_COERCE, _AR_COERCE), "other"),
-    (_alt(_ES_PT_COERCE, _IT_COERCE, _FR_COERCE), None),
-    (_alt(_DE_COERCE, _TR_COERCE, _VI_COERCE), None),
+    (_alt(_COT_UNIVERSAL, _EN_COERCE), ("en",)),
+    (_alt(_ZH_COERCE, _JA_COERCE), ("cjk",)),
+    (_alt(_RU_COERCE, _KO_COERCE, _HI_COERCE, _AR_COERCE), ("other",)),
+    (_alt(_ES_PT_COERCE, _IT_COERCE, _FR_COERCE), ("romance",)),
+    (_alt(_DE_COERCE, _TR_COERCE, _VI_COERCE), ("de_tr_vi",)),
 )
 _COT_STEPWISE_GROUPS: Final = (
-    (_EN_STEPWISE, None),
-    (_alt(_ZH_STEPWISE, _JA_STEPWISE), "cjk"),
-    (_alt(_KO_STEPWISE, _RU_STEPWISE, _HI_STEPWISE, _AR_STEPWISE), "other"),
-    (_alt(_ES_PT_IT_STEPWISE, _FR_STEPWISE, _DE_STEPWISE, _TR_STEPWISE, _VI_STEPWISE), None),
-)
-# Every coercion or step-by-step pattern above contains one of these words (a test checks it on the labelled
-# examples); rows without any skip the expensive patterns.
-_COT_ANCHORS: Final = _alt(
-    _COT_UNIVERSAL,
-    # en
-    r"reason|think|thought|\bcot\b|step|monolog|(?:inner|internal)\s+dialogue|scratch|deliberat|rationale|"
-    r"dead[\s\-]+ends|false\s+starts|wrong\s+turns|abandoned\s|backtracking|self[\s\-]+correct|failed\s+attempts|"
-    r"discarded\s|mistakes\s+(?:you\s+)?(?:make|made)|second[\s\-]+guessing|hesitations|consciousness|cognition|"
-    r"(?:however|no\s+matter\s+how)\s+(?:small|trivial|obvious|minor)|every\s+single|each\s+and\s+every|intermediate|"
-    r"calculations?\b|logic\b|show\s+(?:all\s+(?:of\s+)?)?(?:your|all|the)\s+(?:work|math|derivation)|"
-    r"(?:explain|justify)\s+(?:your|the)\s|how\s+(?:did\s+)?you\s+(?:got|get|arrive|reach|came|come|derive)|"
-    r"let'?s\s+work|let\s+us\s+work|(?:explanation|justification)\s+(?:for|of)\s",
-    # zh
-    "思|推理|步|过程|過程|心路|独白|獨白|环节|環節|念头|念頭|想法|死胡同|弯路|彎路|尝试|嘗試|纠正|糾正|理由|依据|依據|"
-    "详细解释|詳細解釋|解释原因|解釋原因|边想|邊想|自言自语",
-    # ru
-    r"рассужд|размышл|мысл|мышлен|шаг|этап|тупик|попытк|ошибочн|самокоррекц|отброшенн|вслух|обоснуй|поясни|объясни|"
-    r"подума|пошагов|поэтапн|монолог|цепоч|разбер|ход\s+решени|подробн[а-яё]*\s+решени|(?:покажи|покажите|приведи|"
-    r"приведите|распиши|распишите)\s",
-    # es / pt / it
-    r"razon|pensa|pensi|racioc|ragion|mon[oó]logo|deliberac|\bpaso|\bpasso|passaggi|etapa|\bstep|callejon|becos|"
-    r"vicoli|intentos|tentativ|caminos|caminhos|strade|errores\s+que|erros\s+que|false\s+piste|voz\s+alta|"
-    r"alta\s+voce|procedimiento|procedimento|trabajo|trabalho|lavoro|c[aá]lculos?\b|calcoli|desarrollo|"
-    r"desenvolvimento|resoluci|resolu[çc]|justifi|giustifica|riflession|flusso",
-    # fr / de
-    r"raisonn|pens[ée]e|r[ée]fl[ée]|monologue|cheminement|[ée]tape|pas\s+[àa]\s+pas|calculs\b|impasse|"
-    r"fausses\s+pistes|tentatives|culs?-de-sac|pistes\s+abandonn|voix\s+haute|travail|d[ée]marche|expliqu|justifie|"
-    r"denk|gedank|[üu]berleg|argumentation|schritt|sackgass|irrweg|fehlversuch|verworfen|holzweg|\blaut\b|"
-    r"rechenweg|l[öo]sungsweg|rechnung|begr[üu]nd|erkl[äa]r|herleitung",
-    # tr / vi
-    r"d[üu][şs][üu]n|ak[ıi]l|muhakeme|i[çc]\s+ses|ad[ıi]m|a[şs]ama|detay|[çc][ıi]kmaz|ba[şs]ar[ıi]s[ıi]z|yanl[ıi][şs]|"
-    r"vazge[çc]|a[çc][ıi]kla|g[öo]ster|gerek[çc]e|mant[ıi]",
-    r"suy\s+(?:ngh|lu)|t[ưu]\s+duy|l[ậa]p\s+lu|đ[ộo]c\s+tho|b[ưu][ớo]c|ng[õo]\s+c[ụu]t|h[ưu][ớo]ng\s+đi|thử|"
-    r"sai\s+l[ầa]m|gi[ảa]i|tr[ìi]nh\s+b[àa]y|c[áa]ch\s+l[àa]m|l[ýy]\s+do",
-    # ja / ko / hi / ar
-    "思考|推論|考え|独白|頭の中|チェーン|ステップ|手順|段階|途中|行き詰まり|袋小路|失敗|試行錯誤|没になった|声に出|一歩|順|"
-    "解き方|根拠|じっくり",
-    "사고|추론|생각|독백|단계|과정|스텝|막다른|실패|잘못된|시행착오|차근차근|걸음|풀이|이유|근거",
-    "सोच|विचार|चिंतन|तर्क|थॉट|रीज|कदम|चरण|स्टेप|गलत|असफल|अंधी|कारण|क्रमबद्ध|एक[\\s\\-]एक",
-    "تفكير|استدلال|[اأ]فكار|منطق|حوار|مونولوج|خطو|مرحل|الطرق|المحاولات|بصوت|فكر|الحل",
+    (_EN_STEPWISE, ("en",)),
+    (_alt(_ZH_STEPWISE, _JA_STEPWISE), ("cjk",)),
+    (_alt(_KO_STEPWISE, _RU_STEPWISE, _HI_STEPWISE, _AR_STEPWISE), ("other",)),
+    (_alt(_ES_PT_IT_STEPWISE, _FR_STEPWISE, _DE_STEPWISE, _TR_STEPWISE, _VI_STEPWISE), ("romance", "de_tr_vi")),
 )
 
 # ---- grader_rubric -------------------------------------------------------------------------------------------
@@ -837,17 +870,19 @@ _GR_SCORE: Final = _alt(
     r"\b(?:rate|rates|rating|score|scores|scoring|grade|grades|grading|evaluate|assess|judge|mark|rank)\b[^\n]*"
     + _GR_SCALE,
     r"\b(?:respond|reply|answer|output|return|say)\s+(?:only\s+)?(?:with\s+)?[\"']?pass[\"']?\s+or\s+[\"']?fail\b",
+    r"\bon\s+a\s+(?:[a-z0-9\-]+\s+){0,2}scale\s+(?:of|from)\s+[0-9]{1,3}\s*(?:-|–|to)\s*[0-9]{1,3}\b",
     r"\b(?:give|assign|output|provide|return|produce|award|report|respond\s+with|end\s+with|include)\s+(?:me\s+)?"
     r"(?:it\s+|them\s+|each\s+(?:one\s+|response\s+|answer\s+)?)?(?:a\s+|an\s+|the\s+|your\s+)?(?:[a-z\-]+\s+){0,2}"
     r"(?:score|rating|grade|verdict|judg(?:e)?ment|reward)s?\b",
-    r"\b(?:score|rating|grade|verdict|reward)\s*:\s*(?:\[|\{|<|[0-9]|x\b|_|\")",
+    r"\b(?:score|rating|grade|verdict|reward)\s*[:=]\s*(?:\[|\{|<|[0-9]|x\b|_|\")",
     r"\[\[\s*(?:rating|score|[0-9]+|[ab])\s*\]\]",
     r"\"(?:score|rating|grade|verdict)\"\s*:",
     r"\b(?:final|overall|numeric(?:al)?|integer)\s+(?:score|rating|verdict)\s*(?:\(|:|between|from|of\s+[0-9])",
     r"\b(?:correct|incorrect)[\"']?\s+or\s+[\"']?(?:correct|incorrect)\b",
     # zh
     "评分|評分|打分|打個分|打个分|给出分数|給出分數|分数|分數|得分|评级|評級|几分|幾分|[0-9]+\\s*分制|满分|滿分|"
-    "(?:1|一)\\s*(?:-|~|到|至)\\s*(?:5|10|100|五|十)\\s*分|评定|評定|优劣|優劣",
+    "(?:1|一)\\s*(?:-|~|到|至)\\s*(?:5|10|100|五|十)\\s*分|评定|評定|优劣|優劣|哪个更好|哪個更好|哪一个更好|哪一個更好|"
+    "[“\"「]?通过[”\"」]?\\s*(?:或|还是|還是)\\s*[“\"「]?不通过|[“\"「]?正确[”\"」]?\\s*(?:或|还是|還是)\\s*[“\"「]?错误",
     # ru / es / fr / de / ja
     r"(?:оцени|оцените|поставь(?:те)?\s+(?:оценку|балл)|выстав" + _CYR + r"\s+(?:оценку|балл))"
     + _gap(None)
@@ -866,7 +901,9 @@ _GR_SCORE: Final = _alt(
 _GR_CANDIDATE: Final = _alt(
     r"\b(?:following|above|below|given|candidate|model'?s?|assistant'?s?|ai'?s?|chatbot'?s?|student'?s?|students'|"
     r"generated|submitted|two|both|each|these|those|this|provided|reference)\s+(?:[a-z\-]+\s+)?(?:responses?|answers?|"
-    r"outputs?|completions?|repl(?:y|ies)|submissions?|summar(?:y|ies)|translations?|essays?|solutions?)\b",
+    r"outputs?|completions?|repl(?:y|ies)|submissions?|summar(?:y|ies)|translations?|essays?|solutions?|code)\b",
+    r"\b(?:answer|response|output|solution|submission|code|summary|essay)\s+to\s+(?:be\s+)?(?:review|evaluate|grade|"
+    r"score|judge|assess|rate|check)",
     r"\b(?:rate|score|grade|evaluate|judge|assess|compare|critique|review)\s+(?:the|this|its|their|each|both|my)\s+"
     r"(?:[a-z\-]+\s+)?(?:responses?|answers?|outputs?|completions?|repl(?:y|ies)|submissions?|summar(?:y|ies)|"
     r"translations?|essays?|solutions?)\b",
@@ -874,8 +911,8 @@ _GR_CANDIDATE: Final = _alt(
     r"\s*(?:a|b|1|2)?\s*\]",
     r"<\s*(?:response|answer|output|completion|candidate)(?:_?[ab12])?\s*>",
     r"#{1,4}\s*(?:response|answer|output|candidate|completion)",
-    r"(?:^|\n)\s*(?:response|answer|output|completion|candidate(?:\s+answer)?|model\s+answer|assistant)\s*(?:a|b|1|2)?"
-    r"\s*:",
+    r"(?:^|\n)\s*(?:response|answer|reply|output|completion|candidate(?:\s+answer)?|model\s+answer|assistant|solution|"
+    r"submission|submitted\s+code|student\s+answer)\s*(?:a|b|1|2)?\s*:",
     r"\b(?:response|answer|output)\s+(?:a|b|1|2)\b",
     # zh
     "(?:以下|下面|下列|给定|給定|该|該|这个|這個|此|两个|兩個|模型的?|助手的?|ai的?|学生的?|學生的?|候选|候選)的?"
@@ -914,9 +951,11 @@ _GR_RUBRIC: Final = _alt(
 )
 _GR_JUDGE: Final = _alt(
     r"\b(?:you\s+are|you're|act\s+as|acting\s+as|serve\s+as|play\s+the\s+role\s+of|as)\s+(?:an?\s+|the\s+)?"
-    r"(?:[a-z\-]+\s+){0,2}(?:judge|grader|evaluator|rater|annotator|assessor|reward\s+model|scorer|examiner|marker)\b",
+    r"(?:[a-z\-]+\s+){0,2}(?:judge|grader|evaluator|rater|annotator|assessor|reward\s+model|scorer|examiner|marker|reviewer)\b",
     r"\bllm[\s\-]+as[\s\-]+a[\s\-]+judge\b",
-    "你是一(?:个|個|名|位)?" + _gap(8) + "(?:评委|評委|裁判|评审|評審|评估者|評估者|评分员|評分員|评判者|評判者|打分员|阅卷)",
+    "你是一(?:个|個|名|位)?"
+    + _gap(8)
+    + "(?:评委|評委|裁判|评审|評審|评估者|評估者|评分员|評分員|评判者|評判者|打分员|阅卷)",
     "作为(?:一名|一个|一位)?" + _gap(6) + "(?:评委|裁判|评审|评估者|评分员|评判者|阅卷)",
     r"(?:ты|вы)\s+[—–-]?\s*(?:беспристрастн" + _CYR + r"\s+|строг" + _CYR + r"\s+)?(?:судья|оценщик|экзаменатор)",
     r"(?:eres|act[úu]a\s+como)\s+(?:un\s+)?(?:juez|evaluador|calificador)",
@@ -925,9 +964,10 @@ _GR_JUDGE: Final = _alt(
     "(?:あなたは|として)" + _gap(10) + "(?:審査員|評価者|採点者|ジャッジ)",
 )
 _GR_PAIRWISE: Final = _alt(
-    r"\bwhich\s+(?:of\s+the\s+(?:two|following)\s+)?(?:responses?|answers?|outputs?|completions?|repl(?:y|ies)|"
-    r"assistants?|summar(?:y|ies)|translations?)\s+(?:is|was)\s+(?:better|more|preferred|superior|best)",
-    r"\b(?:response|answer|output|assistant|completion)\s*(?:\(?a\)?|1)\s*(?:or|vs\.?|versus)\s*(?:(?:response|answer|"
+    r"\bwhich\s+(?:of\s+(?:the|these|those)\s+(?:two\s+|following\s+|2\s+)?)?(?:responses?|answers?|outputs?|completions?|"
+    r"repl(?:y|ies)|"
+    r"assistants?|summar(?:y|ies)|translations?)\s+(?:(?:is|was)\s+)?(?:better|more|preferred|superior|best)",
+    r"\b(?:response|answer|output|assistant|completion)\s*(?:\(?a\)?|1)\s*(?:or|vs\.?|versus|and)\s*(?:(?:response|answer|"
     r"output|assistant|completion)\s*)?(?:\(?b\)?|2)\b",
     r"\[\[a\]\]|\[\[b\]\]",
     r"\b(?:output|answer|respond\s+with|reply\s+with)\s+(?:only\s+)?[\"']?a[\"']?\s+or\s+[\"']?b[\"']?\b",
@@ -940,12 +980,16 @@ _GR_PAIRWISE: Final = _alt(
     r"welche\s+(?:der\s+beiden\s+)?antwort\s+ist\s+besser",
     "(?:どちらの|どっちの)(?:回答|応答|出力)が(?:優れ|良い|よい|適切)",
 )
+# A score request or a pairwise question: the first, cheap pass.
+_GR_ASKS: Final = _alt(_GR_SCORE, _GR_PAIRWISE)
 # A teacher asking for a rubric to be written is not the model grading something.
 _GR_WRITE_RUBRIC: Final = _alt(
     r"\b(?:write|create|design|draft|develop|make|generate|build|come\s+up\s+with|suggest|help\s+me\s+(?:write|create|"
     r"design|make))\s+(?:me\s+)?(?:a|an|some|the)\s+(?:[a-z\-]+\s+){0,4}(?:rubric|grading\s+(?:scheme|criteria|"
     r"guide)|scoring\s+(?:guide|scheme|criteria)|marking\s+scheme)",
-    "(?:设计|設計|制定|编写|編寫|写|寫|帮我写|幫我寫)(?:一(?:个|份|套))?" + _gap(8) + "(?:评分标准|評分標準|评分细则|評分細則)",
+    "(?:设计|設計|制定|编写|編寫|写|寫|帮我写|幫我寫)(?:一(?:个|份|套))?"
+    + _gap(8)
+    + "(?:评分标准|評分標準|评分细则|評分細則)",
 )
 _GR_CANDIDATE_STRONG: Final = _alt(
     r"\[\s*(?:the\s+)?(?:start\s+of\s+)?(?:(?:assistant|model)'?s?\s+)?(?:response|answer|output|completion|candidate)"
@@ -961,13 +1005,16 @@ _GR_CANDIDATE_STRONG: Final = _alt(
 _RW_VERB_EN: Final = _alt(
     r"\b(?:re-?writ|re-?phras|paraphras|re-?word|reformulat|re-?stat|recast|saniti[sz]|neutrali[sz]|soften|tone\s+down|"
     r"rework|revis|disguis|re-?fram)\w*",
-    r"\b(?:make|turn|convert|transform|edit|change)\s+(?:it|this|that|them|these|my|the\s+(?:following\s+)?(?:question|"
-    r"prompt|query|request|text|wording|sentence|phrase)s?)\b",
+    r"\b(?:make|turn|convert|transform|edit|change)\s+(?:it|this|that|them|these|my|the\s+following|the\s+(?:following\s+)?"
+    r"(?:question|prompt|query|request|text|wording|sentence|phrase)s?)\b",
+    r"\b(?:alternative|different|other|new|safer)\s+(?:phrasings?|wordings?|formulations?|versions)\b",
 )
 _RW_SAFE_STRONG_EN: Final = _alt(
     r"policy[\s\-]+(?:compliant|friendly|safe|abiding)",
     r"\bcompliant\s+with\s+(?:the\s+)?(?:\w+\s+)?(?:polic|guideline|rules|terms)",
-    r"(?:content|usage|safety)\s+polic",
+    r"(?:content|usage|safety|community)\s+(?:polic|guideline|regulation|rules)",
+    r"\b(?:likely\s+to\s+be|would\s+be|could\s+be|might\s+be|get|gets|getting)\s+(?:blocked|flagged|filtered|censored|"
+    r"refused)",
     r"\b(?:pass|passes|bypass|avoid|evade|get\s+past|get\s+around|circumvent|not\s+trigger|without\s+triggering|slip\s+"
     r"past|dodge|escape|sneak\s+past)\s+(?:\w+\s+){0,3}(?:filters?|moderation|censor\w*|refusals?|safety|guardrails?|"
     r"detection|flag\w*|review)",
@@ -999,7 +1046,8 @@ _REWRITE: Final = _alt(
     # ru / es / fr / de
     _near(
         r"перефразируй|перефразируйте|перепиши|перепишите|переформулируй|переформулируйте",
-        r"нейтральн|безопасн|цензур|модерац|фильтр|политик" + _CYR + r"\s+(?:контента|безопасности)|чувствительн|отказ(?:а|ом|у)?(?:[^а-яё]|$)|откаж|отказал",
+        r"нейтральн|безопасн|цензур|модерац|фильтр|политик" + _CYR + r"\s+(?:контента|безопасности)|чувствительн|"
+        r"отказ(?:а|ом|у)?(?:[^а-яё]|$)|откаж|отказал",
         None,
     ),
     _near(
@@ -1055,6 +1103,11 @@ _IDENTITY: Final = _alt(
     r"architecture|parameter\s+count|number\s+of\s+parameters|context\s+(?:window|length)|model\s+id|underlying\s+model|"
     r"base\s+model|name)\b",
     r"\bhow\s+many\s+parameters\s+(?:do\s+you\s+have|are\s+you|does\s+your\s+model)",
+    r"\b(?:what|which)\s+instructions\s+(?:were\s+you|have\s+you\s+been|did\s+you\s+(?:get|receive))|\bwhat\s+were\s+you\s+"
+    r"(?:told|instructed)\b",
+    r"\b(?:what|which)\s+(?:ai\s+|language\s+)?model\s+(?:is\s+)?(?:serving|behind|powering|running|answering|generating)"
+    r"\s+(?:this|you|me|the\s+(?:api|chat|assistant|bot|service|endpoint|replies|answers))\b",
+    r"^\W*(?:hi|hello|hey)?\W*(?:who|what)\s+(?:are|r)\s+(?:you|u)\s*[?.!]",
     r"^\W*(?:hi|hello|hey)?\W*(?:who|what)\s+(?:are|r)\s+(?:you|u)\W*$",
     r"^\W*(?:please\s+)?introduce\s+yourself\W*$",
     # zh
@@ -1113,7 +1166,7 @@ _CODING: Final = _alt(
     r"```",
     r"`[a-z_][a-z0-9_.\[\]'\"(),]*`",
     r"\b(?:python|javascript|typescript|java|c\+\+|c#|golang|rust|kotlin|swift|php|ruby|perl|scala|haskell|matlab|"
-    r"sql|mysql|postgres(?:ql)?|sqlite|html|css|react|vue|angular|django|flask|fastapi|node\.?js|numpy|pandas|"
+    r"sql|mysql|postgres(?:ql)?|sqlite3?|html|css|react|vue|angular|django|flask|fastapi|node\.?js|numpy|pandas|"
     r"tensorflow|pytorch|keras|scikit|regex|regexp|bash|powershell|shell\s+script|git|github|docker|kubernetes|"
     r"api|apis|sdk|jquery|webpack|npm|pip|conda|jupyter|selenium|opencv|matplotlib|dataframe|unity|arduino)\b",
     r"\b(?:programming|coding|source\s+code|compile[rd]?|compilation|debug(?:ging)?|stack\s*trace|traceback|"
@@ -1166,7 +1219,14 @@ _MATH_QUANTITY: Final = _alt(
     r"сколько|найди(?:те)?\s+(?:значение|сумму|число)|реши(?:те)?\s+задач|каков[аоы]?\s|чему\s+равн",
     r"cu[áa]nt[oa]s?|combien|wie\s+(?:viele|viel)|quant[oa]s?|いくつ|何(?:個|人|円|本|日)|몇\s*(?:개|명|원)|얼마|ka[çc]",
 )
-_TWO_NUMBERS: Final = r"[0-9][^0-9]+[0-9]"
+_NUMBER_WORD: Final = (
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|half|twice|double|triple|third|quarter|dozen)\b"
+)
+# two numbers, in digits or words ("two hours ... three times a week")
+_TWO_NUMBERS: Final = _alt(
+    r"[0-9][^0-9]+[0-9]", _NUMBER_WORD + ".*(?:[0-9]|" + _NUMBER_WORD + ")", r"[0-9].*" + _NUMBER_WORD
+)
 _WORD_PROBLEM: Final = (
     r"\$|\b(?:each|per|total|altogether|half|twice|times|left|remaining|spent|costs?|sold|bought|earns?|paid|pays|"
     r"more\s+than|less\s+than|fewer|dozens?|average)\b|每|一共|总共|總共|剩下|剩余|剩餘|каждый|всего|осталось"
@@ -1189,6 +1249,7 @@ _WRITING: Final = _alt(
     r"\b(?:summari[sz]e|summary\s+of|tl;?dr|rewrite|paraphrase|proofread|essay|poem|cover\s+letter|short\s+story|"
     r"rephrase|monologue|screenplay)\b",
     r"\bcontinue\s+(?:the|this|my)\s+(?:story|poem|text|essay|dialogue|scene)\b",
+    r"\b(?:fix|correct)\s+(?:the\s+|my\s+|any\s+|all\s+)?(?:typos|grammar|spelling|punctuation)\b",
     r"\bmake\s+(?:this|my|the)\s+(?:email|letter|message|text|paragraph|essay|sentence|post|bio|tweet)s?\s+(?:more|less|"
     r"sound)\b",
     "写(?:一|一篇|一首|一封|一段|一个|一份|篇|首|封)|寫(?:一|一篇|一首|一封|一段|一個|一份)|作文|文章|诗歌|詩歌|故事|邮件|"
@@ -1204,7 +1265,7 @@ _WRITING: Final = _alt(
 
 _DOMAIN_PATTERNS: Final = {
     "data_generation": _DATA_GENERATION, "coding": _CODING, "translation": _TRANSLATION, "writing": _WRITING,
-}  # fmt: skip
+}
 
 # ---- language ---------------------------------------------------------------------------------------------------
 
@@ -1212,7 +1273,7 @@ _DOMAIN_PATTERNS: Final = {
 (
     _S_OTHER, _S_LATIN, _S_HAN, _S_KANA, _S_HANGUL, _S_CYRILLIC, _S_ARABIC, _S_DEVANAGARI, _S_THAI, _S_GREEK,
     _S_HEBREW, _S_VI, _S_TR, _S_FA, _S_UK,
-) = range(15)  # fmt: skip
+) = range(15)
 _N_SCRIPTS: Final = 15
 
 
@@ -1239,7 +1300,7 @@ def _script_table() -> np.ndarray:
     t[0xED, 0x80:0x9F] = _S_HANGUL  # U+D000..U+D7FF
     t[0xD0:0xD4, :] = _S_CYRILLIC
     for lead, b2 in ((0xD1, 0x96), (0xD1, 0x97), (0xD1, 0x94), (0xD2, 0x91), (0xD0, 0x86), (0xD0, 0x87), (0xD0, 0x84),
-                     (0xD2, 0x90)):  # fmt: skip
+                     (0xD2, 0x90)):
         t[lead, b2] = _S_UK  # і ї є ґ І Ї Є Ґ
     t[0xD8:0xDC, :] = _S_ARABIC
     t[0xDD, :] = _S_ARABIC
@@ -1294,7 +1355,7 @@ _STOPWORDS: Final[dict[str, str]] = {
 # Letters that only some Latin-script languages use: each one found adds to their score.
 _LETTER_CUES: Final[dict[str, str]] = {
     "es": "[ñ¿¡]", "fr": "[œêîûëïù]|ç[aou]", "de": "[ßä]", "pt": "[ãõ]|ç[ãõ]", "it": "[òì]", "tr": "[ğşı]",
-}  # fmt: skip
+}
 _LATIN_LANGS: Final = tuple(_STOPWORDS)
 # Words only English uses (no "an", "was", "will", "die", "per": German, Italian or Spanish use them too) ...
 _EN_ONLY_WORDS: Final = (
@@ -1328,14 +1389,14 @@ def _as_string_array(prompts: PromptArray) -> pa.Array:
         prompts = prompts.dictionary_decode()
     if not pa.types.is_string(prompts.type):
         if not (pa.types.is_large_string(prompts.type) or pa.types.is_null(prompts.type)
-                or pa.types.is_string_view(prompts.type)):  # fmt: skip
+                or pa.types.is_string_view(prompts.type)):
             raise TypeError(f"expected strings, got an array of {prompts.type}")
         prompts = prompts.cast(pa.string())
     return pc.fill_null(prompts, "")
 
 
 def _cut(text: pa.StringArray, head: int, tail: int) -> pa.StringArray:
-    """Rows longer than ``head + tail`` characters become their first ``head`` and last ``tail``, joined by a newline."""
+    """Rows longer than ``head + tail`` characters become their first ``head`` and last ``tail`` characters."""
     long = pc.greater(pc.utf8_length(text), head + tail)
     if not pc.any(long).as_py():
         return text
@@ -1378,19 +1439,21 @@ class _Prepared:
         return self._short
 
 
-_CACHE_LOCK: Final = threading.Lock()
 _cache: tuple[object, _Prepared] | None = None
 
 
 def _prepare(prompts: PromptArray) -> _Prepared:
-    """Window and lower-case once; reuse the result when the same array object comes back (one entry)."""
+    """Window and lower-case once; reuse the result when the same array object comes back (one entry).
+
+    The entry is one tuple, read and replaced atomically, so threads never see half of one; holding a reference
+    to the array keeps its id from being reused by another object.
+    """
     global _cache
     cached = _cache
     if cached is not None and cached[0] is prompts:
         return cached[1]
     prepared = _Prepared(prompts)
-    with _CACHE_LOCK:
-        _cache = (prompts, prepared)  # holding a reference keeps the id from being reused
+    _cache = (prompts, prepared)
     return prepared
 
 
@@ -1413,32 +1476,24 @@ def cot_elicitation(prompts: PromptArray) -> pa.FloatArray:
     field; in en, zh, ru, es, ja, de, fr, ko, pt, ar, hi, it, tr and vi.
 
     0.5 (ordinary step-by-step prompting): "let's think step by step", "solve step by step", "show your work",
-    "explain your reasoning", "justify your answer", "chain of thought" named without an order to output it,
-    and their equivalents in the same languages. Evaluation harnesses, teachers and students write these.
+    "explain your reasoning", "justify your answer", "use chain-of-thought", and their equivalents in the same
+    languages. Evaluation harnesses, teachers and students write these.
 
     0.0 otherwise. Deliberately NOT flagged: "step" in how-to requests ("a step-by-step guide to baking bread",
     "Step 1: preheat the oven"), "can you explain why?", "share your thoughts on this film", "the reasoning
-    behind the court's decision".
+    behind the court's decision", "what is chain-of-thought prompting?", an inner monologue for a character.
+    Every pattern stays inside one sentence; prompts are split into sentences and only those holding an anchor
+    word of some language are read further.
     """
     return _cot(_prepare(prompts))
 
 
-def _script_gates(lower: pa.StringArray) -> dict[str | None, np.ndarray]:
-    """Which rows contain Han or kana ("cjk"), or Cyrillic, Hangul, Devanagari or Arabic ("other")."""
-    c = _script_counts(lower, ascii_letters=False)
-    return {
-        None: np.ones(len(lower), bool),
-        "cjk": (c[:, _S_HAN] + c[:, _S_KANA]) > 0,
-        "other": (c[:, [_S_CYRILLIC, _S_UK, _S_HANGUL, _S_DEVANAGARI, _S_ARABIC, _S_FA]]).sum(axis=1) > 0,
-    }
-
-
-def _any_match(lower: pa.Array, groups: tuple[tuple[str, str | None], ...], gates: dict) -> np.ndarray:
-    """Rows matching any group's pattern. A group runs only on rows its script gate admits and no earlier group
-    matched: each language group needs its own script, and a Cyrillic pattern cannot match a row without any."""
+def _any_match(lower: pa.Array, groups: tuple[tuple[str, tuple[str, ...]], ...], families: dict) -> np.ndarray:
+    """Rows matching any group's pattern; a group reads only the rows with its families' anchors that no earlier
+    group matched."""
     hit = np.zeros(len(lower), bool)
-    for pattern, gate in groups:
-        todo = np.flatnonzero(~hit & gates[gate])
+    for pattern, names in groups:
+        todo = np.flatnonzero(~hit & np.logical_or.reduce([families[f] for f in names]))
         if not todo.size:
             continue
         sub = lower if todo.size == len(lower) else lower.take(pa.array(todo))
@@ -1458,22 +1513,21 @@ def _sentences(text: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
 
 
 def _cot(p: _Prepared) -> pa.FloatArray:
-    # Every pattern stays inside one sentence, so only sentences with an anchor word are read by the expensive
+    # Every pattern stays inside one sentence, so only the sentences with an anchor word are read by the expensive
     # language groups: on a long prompt that is a small part of the text.
-    n = len(p.lower)
-    level = np.zeros(n, np.float32)
+    level = np.zeros(len(p.lower), np.float32)
     sentences, parent = _sentences(p.lower)
     anchored = np.flatnonzero(_match(sentences, _COT_ANCHORS))
     if anchored.size:
         parent = parent[anchored]
         sub = sentences.take(pa.array(anchored))
-        gates = _script_gates(sub)
-        coerce = _any_match(sub, _COT_COERCE_GROUPS, gates)
+        families = {name: _match(sub, anchors) for name, anchors in _COT_FAMILY_ANCHORS.items()}
+        coerce = _any_match(sub, _COT_COERCE_GROUPS, families)
         rest = np.flatnonzero(~coerce)
         stepwise = np.zeros(len(sub), bool)
         if rest.size:
-            rest_gates = {k: v[rest] for k, v in gates.items()}
-            stepwise[rest] = _any_match(sub.take(pa.array(rest)), _COT_STEPWISE_GROUPS, rest_gates)
+            rest_families = {k: v[rest] for k, v in families.items()}
+            stepwise[rest] = _any_match(sub.take(pa.array(rest)), _COT_STEPWISE_GROUPS, rest_families)
         level[parent[stepwise]] = 0.5
         level[parent[coerce]] = 1.0
     return pa.array(level, pa.float32())
@@ -1496,20 +1550,18 @@ def grader_rubric(prompts: PromptArray) -> pa.BooleanArray:
 
 
 def _grader(p: _Prepared) -> pa.BooleanArray:
-    score = _match(p.lower, _GR_SCORE)
-    pairwise = _match(p.lower, _GR_PAIRWISE)
-    need = score & ~pairwise
-    result = pairwise.copy()
-    if need.any():
-        idx = np.flatnonzero(need)
-        sub = p.lower.take(pa.array(idx))
-        candidate = _match(sub, _GR_CANDIDATE)
-        rubric = _match(sub, _GR_RUBRIC)
-        judge = _match(sub, _GR_JUDGE)
-        write_rubric = _match(sub, _GR_WRITE_RUBRIC)
-        strong = _match(sub, _GR_CANDIDATE_STRONG)
-        hit = np.where(write_rubric, strong, candidate | rubric | judge)
-        result[idx] = hit
+    result = np.zeros(len(p.lower), bool)
+    asked = np.flatnonzero(_match(p.lower, _GR_ASKS))  # one pass over everything, the rest on the few rows it finds
+    if asked.size:
+        sub = p.lower.take(pa.array(asked))
+        pairwise = _match(sub, _GR_PAIRWISE)
+        need = np.flatnonzero(~pairwise)
+        if need.size:
+            rest = sub.take(pa.array(need))
+            graded = _match(rest, _GR_CANDIDATE) | _match(rest, _GR_RUBRIC) | _match(rest, _GR_JUDGE)
+            # a teacher asking for a rubric to be written needs a delimited answer as well
+            pairwise[need] = np.where(_match(rest, _GR_WRITE_RUBRIC), _match(rest, _GR_CANDIDATE_STRONG), graded)
+        result[asked] = pairwise
     return pa.array(result, pa.bool_())
 
 
@@ -1554,7 +1606,7 @@ def _identity(p: _Prepared) -> pa.BooleanArray:
 def capability_domain(
     prompts: PromptArray, tools: pa.Array | pa.ChunkedArray | None = None,
     tool_messages: pa.Array | pa.ChunkedArray | None = None,
-) -> pa.DictionaryArray:  # fmt: skip
+) -> pa.DictionaryArray:
     """``capability_domain``: what kind of capability the request exercises. dictionary<int8, string> over DOMAINS.
 
     Precedence, first match wins:
@@ -1563,8 +1615,8 @@ def capability_domain(
     2. ``data_generation``: asks for training / synthetic data, a dataset, instruction or Q&A pairs, JSONL, or
        dozens of examples at once ("generate 50 diverse instructions");
     3. ``coding``: code (fences, backticked identifiers, syntax) or programming vocabulary;
-    4. ``math``: equations, arithmetic, mathematical terms, or a quantity question with at least two numbers
-       (a word problem);
+    4. ``math``: equations, arithmetic, mathematical terms, or a quantity question with at least two numbers in
+       digits or words (a word problem);
     5. ``translation``: asks to translate, or to say something in another language;
     6. ``writing``: compose, rewrite, summarise or edit an essay, story, poem, email, article ...;
     7. ``chat``: everything else (questions, advice, conversation).
@@ -1692,7 +1744,7 @@ def _language(p: _Prepared) -> pa.StringArray:
     weights = np.stack(
         [latin, 4 * cjk, 4 * c[:, _S_HANGUL], cyrillic, arabic, c[:, _S_DEVANAGARI], c[:, _S_THAI],
          c[:, _S_GREEK], c[:, _S_HEBREW]], axis=1,
-    )  # fmt: skip
+    )
     dominant = weights.argmax(axis=1)
     enough = weights.max(axis=1) >= 2
     ja = c[:, _S_KANA] >= np.maximum(2, 0.1 * cjk)
@@ -1703,7 +1755,7 @@ def _language(p: _Prepared) -> pa.StringArray:
     script_code = {
         1: np.where(ja, "ja", "zh"), 2: "ko", 3: np.where(uk, "uk", "ru"), 4: np.where(fa, "fa", "ar"), 5: "hi",
         6: "th", 7: "el", 8: "he",
-    }  # fmt: skip
+    }
     for k, code in script_code.items():
         sel = enough & (dominant == k)
         codes[sel] = code[sel] if isinstance(code, np.ndarray) else code
@@ -1736,7 +1788,7 @@ def _language(p: _Prepared) -> pa.StringArray:
 def text_signals(
     prompts: PromptArray, tools: pa.Array | pa.ChunkedArray | None = None,
     tool_messages: pa.Array | pa.ChunkedArray | None = None,
-) -> pa.RecordBatch:  # fmt: skip
+) -> pa.RecordBatch:
     """All six text signals as one record batch, one column per signal id, sharing one preparation."""
     p = _prepare(prompts)
     return pa.RecordBatch.from_arrays(
