@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ def analyse(
     model: ScoringModel | None = None,
     progress: Callable[[int], None] | None = None,
     link_threshold: float = 0.9,
+    workers: int = 2,
 ) -> Analysis:
     """Read, compute signals, features, links, clusters and scores. No output is written."""
     began = time.perf_counter()
@@ -79,17 +81,19 @@ def analyse(
     paths = [Path(p) for p in paths]
     report = ReadReport()
     store = EventStore()
-    # Signals for batch k run on a worker thread while batch k+1 is decoded: Arrow's compute kernels
-    # and numpy release the GIL, so the two cores share the work.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as pool:
-        pending: tuple[Future[pa.RecordBatch], pa.RecordBatch] | None = None
+    # Signals for the batches already read run on worker threads while the next batch is decoded:
+    # Arrow's compute kernels and numpy release the GIL, so both cores share the work. Results are
+    # folded in reading order.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signals") as pool:
+        pending: deque[tuple[Future[pa.RecordBatch], pa.RecordBatch]] = deque()
         for batch in read_events(paths, report=report, progress=progress):
-            future = pool.submit(request_signals, batch)
-            if pending is not None:
-                store.add(pending[0].result(), pending[1])
-            pending = (future, batch)
-        if pending is not None:
-            store.add(pending[0].result(), pending[1])
+            pending.append((pool.submit(request_signals, batch), batch))
+            while len(pending) > workers:
+                future, done = pending.popleft()
+                store.add(future.result(), done)
+        while pending:
+            future, done = pending.popleft()
+            store.add(future.result(), done)
     unreadable = report.unreadable
     if unreadable and len(unreadable) == len(report.files):
         first = unreadable[0]
