@@ -105,7 +105,8 @@ def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_thres
          weights: Path | None, top: int, quiet: bool) -> None:
     """Score every account and every cluster of coordinated accounts in traffic LOGS for extraction
     behaviour, with evidence and MITRE ATLAS techniques, and write OUT/accounts.jsonl,
-    OUT/clusters.jsonl, OUT/summary.json and OUT/report.html. Exits 1 when nothing could be read."""
+    OUT/clusters.jsonl, OUT/summary.json and OUT/report.html. Exits 1 when an input could not be read
+    at all (the outputs then cover the others)."""
     from distillguard.engines.local import Thresholds
     from distillguard.engines.local import scan as run_scan
     from distillguard.scoring.model import ScoringModel
@@ -117,6 +118,8 @@ def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_thres
         summary = run_scan(paths, out, thresholds=Thresholds(review_threshold, block_threshold),
                            model=ScoringModel.load(weights), progress=pb.update)
     _print_scan(summary, out, top)
+    if summary["unreadable_files"]:
+        sys.exit(EXIT_FAILURE)
 
 
 def _print_scan(summary: dict, out: Path, top: int) -> None:
@@ -145,9 +148,8 @@ def _print_scan(summary: dict, out: Path, top: int) -> None:
     click.echo(f"report   {out / 'report.html'}")
     click.echo(f"accounts {out / 'accounts.jsonl'}")
     click.echo(f"clusters {out / 'clusters.jsonl'}")
-    if summary["unreadable_files"]:
-        for path in summary["unreadable_files"]:
-            click.echo(f"warning: could not read {path}", err=True)
+    for path in summary["unreadable_files"]:
+        click.echo(f"error: could not read {path}; the outputs cover the other inputs", err=True)
 
 
 def _simulate_with_progress(out: Path, quiet: bool, **kwargs: object) -> object:

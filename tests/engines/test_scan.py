@@ -122,3 +122,20 @@ def test_cli_scan_prints_a_ranked_table_and_exit_codes(scanned, tmp_path: Path) 
     bad = runner.invoke(main, ["scan", str(root / "sim" / "traffic.jsonl.gz"), "--out", str(tmp_path),
                                "--review-threshold", "0.95", "--block-threshold", "0.5"])
     assert bad.exit_code == 2
+
+
+def test_an_empty_log_gives_empty_outputs_and_a_report(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    summary = scan([empty], tmp_path / "out")
+    assert summary["events"] == 0 and summary["accounts"] == 0
+    assert (tmp_path / "out" / "accounts.jsonl").read_text() == ""
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_cli_scan_exits_1_when_one_input_is_missing_but_writes_the_rest(scanned, tmp_path: Path) -> None:
+    root, _, _, _, _ = scanned
+    result = CliRunner().invoke(main, ["scan", str(root / "sim" / "traffic.jsonl.gz"), str(tmp_path / "nope.jsonl"),
+                                       "--out", str(tmp_path / "o"), "-q", "--top", "0"])
+    assert result.exit_code == 1
+    assert (tmp_path / "o" / "accounts.jsonl").read_text().count("\n") > 100

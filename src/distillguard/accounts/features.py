@@ -92,6 +92,8 @@ def _pacing(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.n
 def _daily_flatness(group: np.ndarray, ts: np.ndarray, n: int, first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """1 - coefficient of variation of requests per day, over the days from the group's first to its last
     request (NaN when it was active for less than 36 hours)."""
+    if len(ts) == 0:
+        return np.full(n, np.nan)
     day0 = int(ts.min() // DAY_MS)
     days = (ts // DAY_MS - day0).astype(np.int64)
     width = int(days.max()) + 1

@@ -264,7 +264,8 @@ def build_outputs(analysis: Analysis, thresholds: Thresholds, model: ScoringMode
         score = float(final[a])
         verdict = thresholds.verdict(score)
         c = int(clusters.label[a])
-        ev = evidence(model, feats, analysis.account_contrib, a)
+        # Below 0.1 nothing stood out: listing the largest of small contributions would only be noise.
+        ev = evidence(model, feats, analysis.account_contrib, a) if analysis.account_scores[a] >= 0.1 else []
         inherited = c >= 0 and analysis.cluster_scores[c] > analysis.account_scores[a]
         if c >= 0:
             size = int((clusters.label == c).sum())
