@@ -97,9 +97,10 @@ def test_a_different_array_with_the_same_object_id_is_not_served_from_the_cache(
 
 
 def test_window_keeps_the_head_and_tail_of_a_long_prompt() -> None:
-    long = "H" * 3000 + "M" * 3000 + "T" * 3000
+    w = text.WINDOW_CHARS
+    long = "H" * (w + 1000) + "M" * 3000 + "T" * (w + 1000)
     window = text.prompt_window(pa.array([long, "short"])).to_pylist()
-    assert window[0] == "H" * 2000 + "\n" + "T" * 2000
+    assert window[0] == "H" * w + "\n" + "T" * w
     assert window[1] == "short"
 
 

@@ -26,6 +26,7 @@ from distillguard.accounts.features import Release, find_release, group_features
 from distillguard.accounts.store import Events, EventStore
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
+from distillguard.events.parallel import read_events_parallel
 from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
 from distillguard.scoring.atlas import TECHNIQUES
 from distillguard.scoring.model import ScoringModel, evidence
@@ -74,19 +75,27 @@ def analyse(
     progress: Callable[[int], None] | None = None,
     link_threshold: float = 0.9,
     workers: int = 2,
+    separate_reader: bool | None = None,
 ) -> Analysis:
-    """Read, compute signals, features, links, clusters and scores. No output is written."""
+    """Read, compute signals, features, links, clusters and scores. No output is written.
+
+    ``separate_reader`` decodes the logs in a child process (default: when they total 64 MB or more);
+    ``workers`` threads compute the per-request signals beside it.
+    """
     began = time.perf_counter()
     model = model or ScoringModel.load()
     paths = [Path(p) for p in paths]
     report = ReadReport()
     store = EventStore()
+    if separate_reader is None:  # a process costs about half a second to start: worth it on big inputs
+        separate_reader = sum(p.stat().st_size for p in paths if p.is_file()) >= 64 << 20
+    reader = read_events_parallel if separate_reader else read_events
     # Signals for the batches already read run on worker threads while the next batch is decoded:
     # Arrow's compute kernels and numpy release the GIL, so both cores share the work. Results are
     # folded in reading order.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signals") as pool:
         pending: deque[tuple[Future[pa.RecordBatch], pa.RecordBatch]] = deque()
-        for batch in read_events(paths, report=report, progress=progress):
+        for batch in reader(paths, report=report, progress=progress):
             pending.append((pool.submit(request_signals, batch), batch))
             while len(pending) > workers:
                 future, done = pending.popleft()

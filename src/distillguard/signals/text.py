@@ -89,7 +89,7 @@ LANGUAGES: Final = (
     "uk", "fa", "th", "el", "he",
 )
 #: Characters read from each end of a long prompt.
-WINDOW_CHARS: Final = 2000
+WINDOW_CHARS: Final = 800
 
 PromptArray = pa.Array | pa.ChunkedArray
 
