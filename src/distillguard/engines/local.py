@@ -127,23 +127,25 @@ def analyse(
     clusters = cluster_accounts(links, n, threshold=link_threshold)
     c = clusters.count
     if c:
+        # Clusters as actors: every request goes to its account's cluster; requests of accounts in no
+        # cluster go to one extra group (index c), so that population-wide features such as novelty
+        # still compare a cluster with everyone else. The extra group is dropped afterwards.
         member = clusters.label >= 0
-        group = clusters.label[acct]
-        in_cluster = group >= 0
-        sub = Events({k: v[in_cluster] for k, v in events.columns.items()}, events.account_ids, events.models)
+        group = np.where(clusters.label >= 0, clusters.label, c)[acct]
         sketches = {}
         for name, sketch in store.sketches.items():
-            merged = HyperLogLog(c, sketch.p)
+            merged = HyperLogLog(c + 1, sketch.p)
             np.maximum.at(merged.registers, clusters.label[member], sketch.registers[member])
             sketches[name] = merged
-        cluster_created = np.full(c, np.nan)
+        cluster_created = np.full(c + 1, np.nan)
         known = member & ~np.isnan(created)
         if known.any():
             cluster_created[:] = np.inf
             np.minimum.at(cluster_created, clusters.label[known], created[known])
             cluster_created[np.isinf(cluster_created)] = np.nan
-        cfeats = group_features(sub, group[in_cluster], c, sketches=sketches, created_ms=cluster_created,
-                                release=release)
+        everyone = group_features(events, group, c + 1, sketches=sketches, created_ms=cluster_created,
+                                  release=release)
+        cfeats = {name: values[:c] for name, values in everyone.items()}
         cscore, ccontrib = model.score(cfeats)
         final = np.where(member, np.maximum(own, cscore[np.maximum(clusters.label, 0)]), own)
     else:
