@@ -54,7 +54,7 @@ def run_seed(seed: int, args: argparse.Namespace, thresholds: Thresholds) -> dic
                        corpora=args.corpora, scenario=args.scenario)
         truth = json.loads(sim.labels.read_text())
         start = time.perf_counter()
-        summary = scan([sim.traffic], Path(tmp) / "scan", thresholds=thresholds)
+        summary = scan([sim.traffic], Path(tmp) / "scan", thresholds=thresholds, separate_reader=None)
         seconds = time.perf_counter() - start
         bare = bare_decode_seconds(sim.traffic) if args.bare else float("nan")
         accounts = [json.loads(line) for line in (Path(tmp) / "scan" / "accounts.jsonl").open()]

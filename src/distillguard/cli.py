@@ -116,7 +116,7 @@ def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_thres
     paths = list(logs)
     with bar(_total_size(paths), "scanning", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
         summary = run_scan(paths, out, thresholds=Thresholds(review_threshold, block_threshold),
-                           model=ScoringModel.load(weights), progress=pb.update)
+                           model=ScoringModel.load(weights), progress=pb.update, separate_reader=None)
     _print_scan(summary, out, top)
     if summary["unreadable_files"]:
         sys.exit(EXIT_FAILURE)
@@ -219,7 +219,7 @@ def demo(out: Path, accounts: int, days: float, seed: int, corpora: Path | None,
     scan_dir = out / "scan"
     click.echo(f"[2/2] scanning {traffic} into {scan_dir}/")
     with bar(traffic.stat().st_size, "scanning", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
-        summary = run_scan([traffic], scan_dir, progress=pb.update)
+        summary = run_scan([traffic], scan_dir, progress=pb.update, separate_reader=None)
     _print_scan(summary, scan_dir, 5)
     truth = json.loads(result.labels.read_text())  # type: ignore[attr-defined]
     flagged = [json.loads(line) for line in (scan_dir / "accounts.jsonl").open()]

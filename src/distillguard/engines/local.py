@@ -75,12 +75,14 @@ def analyse(
     progress: Callable[[int], None] | None = None,
     link_threshold: float = 0.9,
     workers: int = 2,
-    separate_reader: bool | None = None,
+    separate_reader: bool | None = False,
 ) -> Analysis:
     """Read, compute signals, features, links, clusters and scores. No output is written.
 
-    ``separate_reader`` decodes the logs in a child process (default: when they total 64 MB or more);
-    ``workers`` threads compute the per-request signals beside it.
+    ``workers`` threads compute the per-request signals beside the decoding. ``separate_reader=True``
+    decodes in a spawned child process instead of this one (``None``: when the logs total 64 MB or
+    more). A spawned child re-imports the caller's ``__main__``, so only pass it from a program whose
+    main module is guarded by ``if __name__ == "__main__"`` (the ``distillguard`` command is).
     """
     began = time.perf_counter()
     model = model or ScoringModel.load()
@@ -371,10 +373,12 @@ def _version() -> str:
 
 
 def scan(paths: Iterable[str | Path], out_dir: str | Path, *, thresholds: Thresholds | None = None,
-         model: ScoringModel | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Scan logs and write every output into ``out_dir``; returns the summary."""
+         model: ScoringModel | None = None, progress: Callable[[int], None] | None = None,
+         separate_reader: bool | None = False) -> dict[str, Any]:
+    """Scan logs and write every output into ``out_dir``; returns the summary (see ``analyse`` for
+    ``separate_reader``)."""
     thresholds = thresholds or Thresholds()
     model = model or ScoringModel.load()
     paths = [Path(p) for p in paths]
-    analysis = analyse(paths, model=model, progress=progress)
+    analysis = analyse(paths, model=model, progress=progress, separate_reader=separate_reader)
     return write_outputs(analysis, out_dir, thresholds=thresholds, model=model, inputs=[str(p) for p in paths])
