@@ -33,7 +33,7 @@ SIGNAL_SCHEMA: Final = pa.schema(
         ("domain", pa.int8()),  # index into DOMAINS
         ("lang", pa.int8()),  # index into LANGS
         ("template", pa.uint64()),  # keyed hash of the prompt's frame (case-folded, digits masked)
-        ("prompt_hash", pa.uint64()),  # keyed hash of the prompt (exact repeats)
+        ("prompt_hash", pa.uint64()),  # keyed hash of the prompt's first and last 64 bytes and length
         ("system_hash", pa.uint64()),  # keyed hash of the system prompt, 0 when none
         ("turns", pa.int16()),
         ("tool_use", pa.bool_()),  # tools offered or tool results sent back
@@ -101,7 +101,7 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
         pc.fill_null(domain, DOMAINS.index("chat")).cast(pa.int8()),
         lang.cast(pa.int8()),
         pa.array(template_hash(prompt, key=key), pa.uint64()),
-        pa.array(hash_strings(prompt, key=key), pa.uint64()),
+        pa.array(hash_strings(prompt, key=key, width=64), pa.uint64()),
         _hash_or_zero(system, key ^ 0x51),
         _int(batch.column("turns"), pa.int16(), 1),
         pc.or_(pc.greater(tools, 0), pc.greater(tool_messages, 0)),
@@ -122,10 +122,11 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
         pc.fill_null(pc.and_(pc.greater_equal(status, 200), pc.less(status, 300)), True),
         pc.fill_null(pc.equal(status, 429), False),
         pc.fill_null(batch.column("model"), ""),
-        _hash_or_zero(batch.column("end_user"), key ^ 0xE0),
-        _hash_or_zero(batch.column("ip"), key ^ 0x1F),
-        _hash_or_zero(_subnet(batch.column("ip")), key ^ 0x24),
+        # Identifiers are short: a 24-byte head and tail (plus the length) cover them whole.
+        _hash_or_zero(batch.column("end_user"), key ^ 0xE0, 24),
+        _hash_or_zero(batch.column("ip"), key ^ 0x1F, 24),
+        _hash_or_zero(_subnet(batch.column("ip")), key ^ 0x24, 24),
         _int(batch.column("asn"), pa.int64()),
-        _hash_or_zero(batch.column("user_agent"), key ^ 0xA6),
+        _hash_or_zero(batch.column("user_agent"), key ^ 0xA6, 48),
     ]
     return pa.RecordBatch.from_arrays(columns, schema=SIGNAL_SCHEMA)
