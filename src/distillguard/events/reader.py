@@ -210,16 +210,23 @@ class PrefetchedGzip(io.RawIOBase):
         self._thread.start()
 
     def _fill(self) -> None:
-        item: bytes | BaseException | None
+        # Read in small steps (a damaged stream then loses at most 64 KiB), hand over in 1 MiB chunks
+        # (each hand-over costs a lock and a GIL switch on the parsing thread).
+        buffer = bytearray()
+        item: bytes | BaseException | None = None
         try:
             while not self._stop.is_set():
-                data = self._gz.read1(1 << 16)  # small reads: a damaged stream loses at most 64 KiB
+                data = self._gz.read1(1 << 16)
                 if not data:
                     break
-                self._put(data)
-            item = None
+                buffer += data
+                if len(buffer) >= 1 << 20:
+                    self._put(bytes(buffer))
+                    buffer.clear()
         except BaseException as exc:  # handed to the reading thread, raised there
             item = exc
+        if buffer:
+            self._put(bytes(buffer))
         self._put(item)
 
     def _put(self, item: bytes | BaseException | None) -> None:
