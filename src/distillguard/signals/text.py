@@ -39,6 +39,8 @@ How a prompt is read, and why:
   retrieved context), and reading all of a 50 KB prompt would cost throughput for nothing; ``capability_domain``
   reads less (the first 1,000 and last 500) and ``language`` the first 400;
 - the window is lower-cased once, and the patterns are written in lower case;
+- identical prompts of a batch (resent prompts, templates) are read once and the results mapped back to every
+  row, and ``cot_elicitation`` reads each distinct sentence of the batch once (templates repeat sentences);
 - a cheap pass first (anchor words, a score request) picks the few rows or sentences the expensive patterns
   then read: RE2 (via pyarrow, which compiles each pattern on every call and cannot raise RE2's memory limit)
   slows down a thousandfold when one regex holds every language's patterns, so they run as a few groups;
@@ -999,6 +1001,8 @@ _GR_CANDIDATE_STRONG: Final = _alt(
     r"\s*:",
     r"\b(?:following|above|below|given|candidate|model'?s?|assistant'?s?)\s+(?:responses?|answers?|outputs?)\b",
 )
+#: A candidate, criteria or a judge role: what makes a score request a grading request.
+_GRADED: Final = _alt(_GR_CANDIDATE, _GR_RUBRIC, _GR_JUDGE)
 
 # ---- rewrite_request ------------------------------------------------------------------------------------------
 
@@ -1416,17 +1420,30 @@ def prompt_window(prompts: PromptArray, chars: int = WINDOW_CHARS) -> pa.StringA
 
 
 class _Prepared:
-    """One batch of prompts made ready for the classifiers; the costlier views are built on first use."""
+    """One batch of prompts made ready for the classifiers; the costlier views are built on first use.
+
+    Identical prompts are read once: ``text`` and ``lower`` hold each distinct prompt of the batch once (resent
+    prompts and templates make a large part of real traffic), ``rows`` is the number of rows of the batch and
+    :meth:`expand` maps a per-distinct-prompt result back to one value per row.
+    """
 
     def __init__(self, prompts: PromptArray) -> None:
-        self.text = prompt_window(prompts)  # the window, original case
+        prompts = _as_string_array(prompts)
+        self.rows = len(prompts)
+        self.inverse: np.ndarray | None = None  # row -> index of its distinct prompt (None: all distinct)
+        if self.rows > 1:
+            encoded = pc.dictionary_encode(prompts)
+            if len(encoded.dictionary) < self.rows:
+                prompts = encoded.dictionary
+                self.inverse = encoded.indices.to_numpy(zero_copy_only=False)
+        self.text = _cut(prompts, WINDOW_CHARS, WINDOW_CHARS)  # the window, original case
         self.lower = pc.utf8_lower(self.text)  # the window, lower-cased
         self._scripts: np.ndarray | None = None
         self._short: pa.StringArray | None = None
 
     @property
     def scripts(self) -> np.ndarray:
-        """Characters per script class in the first _LANG_SAMPLE_CHARS of each row: an (n, _N_SCRIPTS) array."""
+        """Characters per script class in the first _LANG_SAMPLE_CHARS of each distinct prompt: (n, _N_SCRIPTS)."""
         if self._scripts is None:
             self._scripts = _script_counts(pc.utf8_slice_codeunits(self.text, 0, _LANG_SAMPLE_CHARS))
         return self._scripts
@@ -1437,6 +1454,16 @@ class _Prepared:
         if self._short is None:
             self._short = _cut(self.lower, 1000, 500)
         return self._short
+
+    def expand(self, values: np.ndarray) -> np.ndarray:
+        """One value per distinct prompt -> one value per row."""
+        return values if self.inverse is None else values[self.inverse]
+
+    def any_row(self, mask: np.ndarray) -> np.ndarray:
+        """One bool per row -> one per distinct prompt: whether any of its rows is True."""
+        if self.inverse is None:
+            return mask
+        return np.bincount(self.inverse[mask], minlength=len(self.text)) > 0
 
 
 _cache: tuple[object, _Prepared] | None = None
@@ -1483,7 +1510,7 @@ def cot_elicitation(prompts: PromptArray) -> pa.FloatArray:
     "Step 1: preheat the oven"), "can you explain why?", "share your thoughts on this film", "the reasoning
     behind the court's decision", "what is chain-of-thought prompting?", an inner monologue for a character.
     Every pattern stays inside one sentence; prompts are split into sentences and only those holding an anchor
-    word of some language are read further.
+    word of some language are read further (each distinct sentence of the batch once).
     """
     return _cot(_prepare(prompts))
 
@@ -1515,12 +1542,14 @@ def _sentences(text: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
 def _cot(p: _Prepared) -> pa.FloatArray:
     # Every pattern stays inside one sentence, so only the sentences with an anchor word are read by the expensive
     # language groups: on a long prompt that is a small part of the text.
+    # Prompts repeat sentences (templates, pasted boilerplate), so each distinct sentence of the batch is read once.
     level = np.zeros(len(p.lower), np.float32)
     sentences, parent = _sentences(p.lower)
-    anchored = np.flatnonzero(_match(sentences, _COT_ANCHORS))
+    encoded = pc.dictionary_encode(sentences)
+    distinct = encoded.dictionary
+    anchored = np.flatnonzero(_match(distinct, _COT_ANCHORS))
     if anchored.size:
-        parent = parent[anchored]
-        sub = sentences.take(pa.array(anchored))
+        sub = distinct.take(pa.array(anchored))
         families = {name: _match(sub, anchors) for name, anchors in _COT_FAMILY_ANCHORS.items()}
         coerce = _any_match(sub, _COT_COERCE_GROUPS, families)
         rest = np.flatnonzero(~coerce)
@@ -1528,9 +1557,13 @@ def _cot(p: _Prepared) -> pa.FloatArray:
         if rest.size:
             rest_families = {k: v[rest] for k, v in families.items()}
             stepwise[rest] = _any_match(sub.take(pa.array(rest)), _COT_STEPWISE_GROUPS, rest_families)
-        level[parent[stepwise]] = 0.5
-        level[parent[coerce]] = 1.0
-    return pa.array(level, pa.float32())
+        found = np.zeros(len(distinct), np.float32)  # per distinct sentence
+        found[anchored[stepwise]] = 0.5
+        found[anchored[coerce]] = 1.0
+        per_sentence = found[encoded.indices.to_numpy(zero_copy_only=False)]
+        hit = np.flatnonzero(per_sentence)
+        np.maximum.at(level, parent[hit], per_sentence[hit])
+    return pa.array(p.expand(level), pa.float32())
 
 
 def grader_rubric(prompts: PromptArray) -> pa.BooleanArray:
@@ -1558,11 +1591,17 @@ def _grader(p: _Prepared) -> pa.BooleanArray:
         need = np.flatnonzero(~pairwise)
         if need.size:
             rest = sub.take(pa.array(need))
-            graded = _match(rest, _GR_CANDIDATE) | _match(rest, _GR_RUBRIC) | _match(rest, _GR_JUDGE)
-            # a teacher asking for a rubric to be written needs a delimited answer as well
-            pairwise[need] = np.where(_match(rest, _GR_WRITE_RUBRIC), _match(rest, _GR_CANDIDATE_STRONG), graded)
+            # a teacher asking for a rubric to be written needs a delimited answer as well; the other rows need a
+            # candidate, criteria or a judge role (one pass: on these few rows the joined pattern stays fast)
+            write = _match(rest, _GR_WRITE_RUBRIC)
+            graded = np.zeros(len(rest), bool)
+            for rows, pattern in ((np.flatnonzero(write), _GR_CANDIDATE_STRONG),
+                                  (np.flatnonzero(~write), _GRADED)):
+                if rows.size:
+                    graded[rows] = _match(rest if rows.size == len(rest) else rest.take(pa.array(rows)), pattern)
+            pairwise[need] = graded
         result[asked] = pairwise
-    return pa.array(result, pa.bool_())
+    return pa.array(p.expand(result), pa.bool_())
 
 
 def rewrite_request(prompts: PromptArray) -> pa.BooleanArray:
@@ -1581,7 +1620,7 @@ def rewrite_request(prompts: PromptArray) -> pa.BooleanArray:
 
 
 def _rewrite(p: _Prepared) -> pa.BooleanArray:
-    return pa.array(_match(p.lower, _REWRITE), pa.bool_())
+    return pa.array(p.expand(_match(p.lower, _REWRITE)), pa.bool_())
 
 
 def identity_probe(prompts: PromptArray) -> pa.BooleanArray:
@@ -1600,7 +1639,7 @@ def identity_probe(prompts: PromptArray) -> pa.BooleanArray:
 
 
 def _identity(p: _Prepared) -> pa.BooleanArray:
-    return pa.array(_match(p.lower, _IDENTITY), pa.bool_())
+    return pa.array(p.expand(_match(p.lower, _IDENTITY)), pa.bool_())
 
 
 def capability_domain(
@@ -1642,8 +1681,8 @@ def _domain(p: _Prepared, tools: pa.Array | None, tool_messages: pa.Array | None
     n = len(p.lower)
     text = p.short
     code = np.full(n, DOMAINS.index("chat"), np.int8)
-    undecided = ~(_counts(tools, n) | _counts(tool_messages, n))
-    code[~undecided] = DOMAINS.index("agentic")
+    agentic = _counts(tools, p.rows) | _counts(tool_messages, p.rows)
+    undecided = p.any_row(~agentic)  # the distinct prompts sent at least once without tools
     for name in ("data_generation", "coding", "math", "translation", "writing"):
         todo = np.flatnonzero(undecided)
         if not todo.size:
@@ -1659,6 +1698,8 @@ def _domain(p: _Prepared, tools: pa.Array | None, tool_messages: pa.Array | None
             hit = _match(sub, _DOMAIN_PATTERNS[name])
         code[todo[hit]] = DOMAINS.index(name)
         undecided[todo[hit]] = False
+    code = p.expand(code)
+    code[agentic] = DOMAINS.index("agentic")
     return pa.DictionaryArray.from_arrays(pa.array(code, pa.int8()), pa.array(DOMAINS, pa.string()))
 
 
@@ -1782,7 +1823,7 @@ def _language(p: _Prepared) -> pa.StringArray:
             runner_up = np.sort(scores, axis=1)[:, -2]
             decided = (top >= 1) & (top > runner_up)
             codes[rows[decided]] = np.array(_LATIN_LANGS, dtype=object)[best[decided]]
-    return pa.array(codes, pa.string())
+    return pa.array(p.expand(codes), pa.string())
 
 
 def text_signals(
