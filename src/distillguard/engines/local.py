@@ -68,6 +68,25 @@ class Analysis:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: Rows per signals call. The text classifiers compile their patterns once per call, so bigger calls
+#: are much cheaper per row (about 20 us/row at 8k rows, 12 us/row at 32k).
+SIGNAL_ROWS = 32_768
+
+
+def _regroup(batches: Iterable[pa.RecordBatch], rows: int) -> Iterable[pa.RecordBatch]:
+    """Concatenate consecutive batches into batches of at least ``rows`` rows (the last may be short)."""
+    group: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        group.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.concat_batches(group) if len(group) > 1 else group[0]
+            group, count = [], 0
+    if group:
+        yield pa.concat_batches(group) if len(group) > 1 else group[0]
+
+
 def analyse(
     paths: Iterable[str | Path],
     *,
@@ -97,7 +116,7 @@ def analyse(
     # folded in reading order.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signals") as pool:
         pending: deque[tuple[Future[pa.RecordBatch], pa.RecordBatch]] = deque()
-        for batch in reader(paths, report=report, progress=progress):
+        for batch in _regroup(reader(paths, report=report, progress=progress), SIGNAL_ROWS):
             pending.append((pool.submit(request_signals, batch), batch))
             while len(pending) > workers:
                 future, done = pending.popleft()
