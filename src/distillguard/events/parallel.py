@@ -12,7 +12,6 @@ import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
@@ -69,7 +68,7 @@ def read_events_parallel(
             if kind == "batch":
                 yield payload
             elif kind == "done":
-                report.files.extend(_files(payload))
+                report.files.extend(payload.files)
                 return
             else:
                 raise ReaderProcessError(payload)
@@ -78,7 +77,3 @@ def read_events_parallel(
         proc.join(timeout=10)
         if proc.is_alive():
             proc.terminate()
-
-
-def _files(done: Any) -> list[Any]:
-    return list(done.files)

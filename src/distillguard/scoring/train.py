@@ -52,9 +52,7 @@ def training_examples(seeds: tuple[int, ...], *, accounts: int, days: float, sce
             labels.append((votes / np.maximum(sizes, 1) > 0.5).astype(np.float64))
         print(f"seed {seed}: {len(y)} accounts ({int(y.sum())} attacking), {analysis.clusters.count} clusters")
     names = [name for name, _ in MODEL_FEATURES]
-    features = {name: np.concatenate([b[name] for b in blocks]) for name in names}
-    features["requests"] = np.concatenate([b["requests"] for b in blocks])
-    return features, np.concatenate(labels)
+    return {name: np.concatenate([b[name] for b in blocks]) for name in names}, np.concatenate(labels)
 
 
 def main(argv: list[str] | None = None) -> None:
