@@ -83,3 +83,15 @@ def test_new_model_pivot_is_fast_and_large_only_for_accounts_active_before_relea
 def test_no_release_when_every_model_is_there_from_the_start() -> None:
     ev = _events([0, 0], [0, 1], ["a", "b"])
     assert find_release(ev) is None
+
+
+def test_peak_windows_find_the_burst_an_average_hides() -> None:
+    # Account 0: 10 requests a day for 3 days. Account 1: 3 a day, then 120 inside one hour on day 2.
+    steady = [d * DAY_MS + h * HOUR_MS for d in range(3) for h in range(10)]
+    burst = [d * DAY_MS + 5 * HOUR_MS for d in range(3) for _ in range(3)]
+    burst += [DAY_MS + 12 * HOUR_MS + i * 20_000 for i in range(120)]
+    ev = _events([0] * len(steady) + [1] * len(burst), steady + burst)
+    f = _features(ev, 2)
+    assert f["peak_hour_requests"].tolist() == [1.0, 120.0]  # the burst hour; its day-2 5 am requests are apart
+    assert abs(f["peak_day_share"][0] - 1 / 3) < 1e-9
+    assert abs(f["peak_day_share"][1] - 123 / 129) < 1e-9

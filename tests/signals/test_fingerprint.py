@@ -73,3 +73,17 @@ def test_unique_pairs_counts_each_distinct_pair_once() -> None:
     first, counts = unique_pairs(a, b)
     got = sorted((int(a[i]), int(b[i]), int(c)) for i, c in zip(first, counts, strict=True))
     assert got == [(1, 8, 1), (1, 9, 2), (2, 9, 2), (3, 9, 1)]
+
+
+def test_request_hashes_are_computed_once_per_distinct_value_and_match_row_by_row_hashing() -> None:
+    from distillguard.signals.request import _per_distinct
+
+    values = pa.array(["b", None, "a", "b", "b", None, "c"])
+    spread = _per_distinct(values, lambda v: hash_strings(v))
+    direct = hash_strings(values)
+    valid = np.array([v is not None for v in values.to_pylist()])
+    assert (spread[valid] == direct[valid]).all()
+    assert (spread[~valid] == 0).all()
+    calls: list[int] = []
+    _per_distinct(values, lambda v: calls.append(len(v)) or hash_strings(v))
+    assert calls == [3]

@@ -111,6 +111,24 @@ def _daily_flatness(group: np.ndarray, ts: np.ndarray, n: int, first: np.ndarray
     return np.where((k >= 2) & long_enough, 1.0 - np.minimum(cv, 1.0), np.nan)
 
 
+def _peak_windows(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, over tumbling UTC windows: the most requests in any one hour, and the share of the group's
+    requests that fell in its busiest day. Window counters add, so partial results from several readers merge
+    by summing (group, window) counts before taking the maximum."""
+    peak_hour = np.zeros(n)
+    peak_day = np.zeros(n)
+    if len(ts) == 0:
+        return peak_hour, peak_day
+    for width, out in ((HOUR_MS, peak_hour), (DAY_MS, peak_day)):
+        window = ts // width
+        key = group.astype(np.int64) * (int(window.max() - window.min()) + 1) + (window - window.min())
+        keys, per_window = np.unique(key, return_counts=True)
+        owner = keys // (int(window.max() - window.min()) + 1)
+        np.maximum.at(out, owner, per_window.astype(np.float64))
+    counts = np.bincount(group, minlength=n)
+    return peak_hour, np.where(counts > 0, peak_day / np.maximum(counts, 1), np.nan)
+
+
 def _novelty(group: np.ndarray, prompt_hash: np.ndarray, n: int) -> np.ndarray:
     """Share of each group's distinct prompts that no other group sent (against the whole population)."""
     first, _ = unique_pairs(group, prompt_hash)
@@ -155,6 +173,7 @@ def group_features(
     f["pacing_regularity"] = regular
     f["burst_share"] = burst
     f["daily_flatness"] = _daily_flatness(group, ts, n, first, last)
+    f["peak_hour_requests"], f["peak_day_share"] = _peak_windows(group, ts, n)
 
     cot = events["cot"]
     f["cot_coercion_share"] = _share(group, cot >= 0.99, counts)

@@ -8,6 +8,7 @@ the child is raised in the caller with the child's message.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
@@ -19,6 +20,9 @@ from distillguard.events.reader import ReadReport, read_events
 
 
 def _child(paths: list[str], conn: Connection, batch_rows: int) -> None:
+    # Decoding makes millions of short-lived, acyclic objects; the cycle collector's passes over them cost
+    # about a tenth of the decoder's time and find nothing. This process only decodes, so it runs without.
+    gc.disable()
     report = ReadReport()
     pending = 0
 
