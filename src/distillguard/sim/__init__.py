@@ -6,6 +6,7 @@ documented, parameterised class; ``scenario`` says which run and how many.
 
 from distillguard.sim.attacks import ATTACKS
 from distillguard.sim.benign import BENIGN
-from distillguard.sim.scenario import SCENARIOS, Cohort, Scenario, SimulationResult, simulate
+from distillguard.sim.scenario import BENCH_SCENARIOS, SCENARIOS, Cohort, Scenario, SimulationResult, simulate
 
-__all__ = ["ATTACKS", "BENIGN", "SCENARIOS", "Cohort", "Scenario", "SimulationResult", "simulate"]
+__all__ = ["ATTACKS", "BENCH_SCENARIOS", "BENIGN", "SCENARIOS", "Cohort", "Scenario", "SimulationResult",
+           "simulate"]

@@ -55,19 +55,28 @@ class _Walker:
 class _Harvest:
     """Builds harvesting requests of a given style (one place, shared by every attack behaviour)."""
 
-    def __init__(self, world: World, rng: random.Random, langs: list[str]) -> None:
+    def __init__(self, world: World, rng: random.Random, langs: list[str], pool: str | None = None) -> None:
+        """``pool`` None: distillation sets, benchmark items and some human prompts; "human": human prompts only
+        (in the account's languages where the corpora have them, else English)."""
+        if pool not in (None, "human"):
+            raise ValueError(f"unknown harvest pool {pool!r}; use None or 'human'")
         self.world = world
         self.rng = rng
         self.langs = langs
+        self.human_only = pool == "human"
         corpora = world.corpora
         self.distill = _Walker(rng, corpora.all_distillation())
         self.bench = _Walker(rng, corpora.benchmark_pool())
         self.human = _Walker(rng, corpora.all_human())
-        self.by_lang = {
-            lang: _Walker(rng, corpora.distillation.get(lang) or corpora.human.get(lang) or [])
-            for lang in langs
-            if corpora.distillation.get(lang) or corpora.human.get(lang)
-        }
+        if self.human_only:
+            self.human_en = _Walker(rng, corpora.human_pool("en"))
+            self.by_lang = {lang: _Walker(rng, corpora.human[lang]) for lang in langs if corpora.human.get(lang)}
+        else:
+            self.by_lang = {
+                lang: _Walker(rng, corpora.distillation.get(lang) or corpora.human.get(lang) or [])
+                for lang in langs
+                if corpora.distillation.get(lang) or corpora.human.get(lang)
+            }
         self.harvest_system = rng.choice(pb.SYSTEM_PROMPTS["harvest"]) if chance(rng, 0.6) else None
 
     def seed_prompt(self) -> tuple[str, str]:
@@ -76,6 +85,8 @@ class _Harvest:
         lang = self.rng.choice(self.langs)
         if lang != "en" and lang in self.by_lang and r < 0.7:
             return self.by_lang[lang].next(), lang
+        if self.human_only:
+            return self.human_en.next(), "en"
         if r < 0.6:
             return self.distill.next(), "en"
         if r < 0.85:
@@ -192,11 +203,13 @@ class ReasoningHarvester(BulkHarvester):
     name = "reasoning_harvester"
 
     def __init__(self, requests_per_day: tuple[float, float] = (300, 3000), styles: tuple[str, ...] = ("cot",),
-                 jitter: float = 0.8) -> None:
+                 jitter: float = 0.8, langs: tuple[str, ...] | None = None) -> None:
         super().__init__(requests_per_day, styles, jitter)
+        self.langs = langs  # None: English and 3-8 other languages drawn per account
 
     def _records(self, world: World, rng: random.Random, acct: Account, times: list[int]) -> Iterator[dict]:
-        harvest = _Harvest(world, rng, _attack_langs(world, rng, many=True))
+        langs = list(self.langs) if self.langs else _attack_langs(world, rng, many=True)
+        harvest = _Harvest(world, rng, langs)
         params = {**_harvest_params(rng), "reasoning_effort": "high"}
         for t in times:
             model = "frontier-2" if world.available("frontier-2", t) and chance(rng, 0.4) else "frontier-1"
@@ -255,7 +268,7 @@ class HydraCluster(Behavior):
     def __init__(self, requests_per_account: tuple[float, float] = (150, 600), blend: tuple[float, float] = (0.3, 0.7),
                  shared_payment_share: float = 0.35, proxy_ips_per_account: float = 2.0,
                  styles: dict[str, float] | None = None, pivot_share: float = 0.0,
-                 pivot_hours: tuple[float, float] = (2, 20)) -> None:
+                 pivot_hours: tuple[float, float] = (2, 20), harvest_pool: str | None = None) -> None:
         self.requests_per_account = requests_per_account
         self.blend = blend
         self.shared_payment_share = shared_payment_share
@@ -263,6 +276,8 @@ class HydraCluster(Behavior):
         self.styles = styles or {"cot": 0.45, "distill": 0.25, "grader": 0.15, "rewrite": 0.05, "agentic": 0.10}
         self.pivot_share = pivot_share
         self.pivot_hours = pivot_hours
+        # None: harvest distillation sets, benchmark items and some human prompts; "human": human prompts only.
+        self.harvest_pool = harvest_pool
 
     def build(self, world: World, rng: random.Random, accounts: int, campaign: str | None) -> Stream:
         n = max(2, accounts)
@@ -289,7 +304,7 @@ class HydraCluster(Behavior):
 
     def _records(self, world: World, rng: random.Random, members: list[Account], order: list[int],
                  pool: list[tuple[str, int, str]], times: list[int]) -> Iterator[dict]:
-        harvest = _Harvest(world, rng, _attack_langs(world, rng, many=True))
+        harvest = _Harvest(world, rng, _attack_langs(world, rng, many=True), pool=self.harvest_pool)
         params = _harvest_params(rng)
         blend = rng.uniform(*self.blend)
         styles, weights = list(self.styles), list(self.styles.values())

@@ -38,8 +38,9 @@ class Behavior:
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:
-        """The constructor parameters, for scenario.json."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        """The constructor parameters, for scenario.json. A parameter left at None (an optional feature not
+        in use) is left out, so adding one does not change the scenario.json of scenarios that do not use it."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_") and v is not None}
 
 
 # -- request helpers shared by behaviours ------------------------------------------------------------

@@ -404,11 +404,14 @@ class EvalRunner(Behavior):
     label = "benign"
 
     def __init__(self, runs_per_day: tuple[float, float] = (0.3, 2.0), run_size: tuple[int, int] = (150, 2000),
-                 requests_per_second: tuple[float, float] = (3, 30), judge_share: float = 0.3) -> None:
+                 requests_per_second: tuple[float, float] = (3, 30), judge_share: float = 0.3,
+                 release_hours: tuple[float, float] | None = None) -> None:
         self.runs_per_day = runs_per_day
         self.run_size = run_size
         self.requests_per_second = requests_per_second
         self.judge_share = judge_share
+        # Set: the team also runs its split on the new model, starting this many hours after its release.
+        self.release_hours = release_hours
 
     def build(self, world: World, rng: random.Random, accounts: int, campaign: str | None) -> Stream:
         acct = world.new_account(rng, behavior=self.name, label=self.label, ua_family="eval",
@@ -418,6 +421,12 @@ class EvalRunner(Behavior):
                                      BUSINESS_HOURS)
         if not starts:  # every eval team runs at least once in the window
             starts = [rng.randrange(world.start_ms, world.end_ms)]
+        release_run: int | None = None
+        if self.release_hours is not None:  # a release-day run on the new model
+            t_new = world.release_ms + int(rng.uniform(*self.release_hours) * HOUR_MS)
+            if t_new < world.end_ms:
+                release_run = len(starts)
+                starts = [*starts, t_new]
         plan: list[tuple[int, int, int]] = []
         for run, t0 in enumerate(starts):
             size = int(lognormal_between(rng, *self.run_size))
@@ -429,16 +438,19 @@ class EvalRunner(Behavior):
                     break
                 plan.append((int(t), run, i))
         plan.sort()
-        return Stream([acct], [t for t, _, _ in plan], self._records(world, rng, acct, plan, len(starts)))
+        return Stream([acct], [t for t, _, _ in plan], self._records(world, rng, acct, plan, len(starts),
+                                                                     release_run))
 
     def _records(self, world: World, rng: random.Random, acct: Account, plan: list[tuple[int, int, int]],
-                 runs: int) -> Iterator[dict]:
+                 runs: int, release_run: int | None = None) -> Iterator[dict]:
         pool = world.corpora.benchmark_pool()
         items = rng.sample(pool, k=min(len(pool), 2000))  # the team's fixed eval split
         configs = []
-        for _ in range(runs):
+        for run in range(runs):
             kind = "judge" if chance(rng, self.judge_share) else ("passk" if chance(rng, 0.25) else "greedy")
             model = pick_model(world, rng, world.end_ms, {"frontier-1": 1, "frontier-1-mini": 0.5, "frontier-2": 1})
+            if run == release_run:
+                model = "frontier-2"
             configs.append((kind, model, rng.choice(pb.STEP_BY_STEP_BENIGN["en"]), rng.choice(pb.RUBRIC_TEMPLATES)))
         for t, run, i in plan:
             kind, model, wrapper, rubric = configs[run]

@@ -92,9 +92,24 @@ class Scenario:
                 used += size
         if used > accounts:
             raise ConfigError(
-                f"scenario {self.name!r} needs at least {used} accounts; got --accounts {accounts}")
+                f"scenario {self.name!r} needs at least {self.min_accounts()} accounts; got --accounts {accounts}")
         out.append((None, self.filler, accounts - used, 1))
         return out
+
+    def cohort_accounts(self, accounts: int) -> int:
+        """Accounts the cohorts take (the filler gets the rest) when the scenario has ``accounts`` in total."""
+        total = 0
+        for cohort in self.cohorts:
+            size = max(cohort.min_accounts, round(cohort.share * accounts))
+            total += cohort.groups * size if cohort.behavior.group else size
+        return total
+
+    def min_accounts(self) -> int:
+        """The fewest accounts the scenario runs with: every cohort at its minimum size, or more."""
+        n = self.cohort_accounts(1)
+        while (need := self.cohort_accounts(n)) > n:  # shares sum to well under 1, so this settles quickly
+            n = need
+        return n
 
 
 def _default() -> Scenario:
@@ -147,11 +162,170 @@ def _hydra_hard() -> Scenario:
     )
 
 
+# -- DistillBench scenarios ----------------------------------------------------------------------------
+# Two kinds: the default population with one thing changed (hydra-blend-*, eval-heavy, router-heavy), and
+# focused ones (low-and-slow, multilingual-reasoning, human-prompt-harvest, grader-harvest, release-day):
+# the default benign population with that attack's look-alikes made more common, and that attack as the
+# only one, several accounts strong, so a detector's figures on it are about that attack alone.
+
+HARVEST_LANGS: Final = ("en", "zh", "ru", "es", "ja", "ko", "de", "fr", "pt", "ar", "hi", "it", "tr", "vi")
+HYDRA_BLENDS: Final = (10, 30, 50, 70, 90)
+
+
+def _swap(cohorts: tuple[Cohort, ...], behavior: str, new: Cohort) -> tuple[Cohort, ...]:
+    """``cohorts`` with the cohort running ``behavior`` replaced by ``new``, in its place."""
+    if not any(c.behavior.name == behavior for c in cohorts):
+        raise ValueError(f"no {behavior} cohort to replace")
+    return tuple(new if c.behavior.name == behavior else c for c in cohorts)
+
+
+def _benign_cohorts() -> tuple[Cohort, ...]:
+    return tuple(c for c in _default().cohorts if c.behavior.label == "benign")
+
+
+def _hydra_blend(percent: int) -> Callable[[], Scenario]:
+    def build() -> Scenario:
+        low, high = (percent - 2) / 100, (percent + 2) / 100
+        base = _default()
+        hydra = Cohort(HydraCluster(blend=(low, high)), 0.05, groups=2, min_accounts=20)
+        return Scenario(
+            name=f"hydra-blend-{percent}",
+            description=f"The default population, but the hydra clusters blend {percent}% human prompts into their "
+            f"traffic (each cluster {percent - 2}-{percent + 2}%, drawn per cluster).",
+            cohorts=_swap(base.cohorts, "hydra_cluster", hydra),
+            filler=base.filler,
+        )
+
+    return build
+
+
+def _low_and_slow() -> Scenario:
+    cohorts = _swap(_benign_cohorts(), "rag_app", Cohort(RagApp(requests_per_day=(100, 1200)), 0.015, min_accounts=3))
+    cohorts = _swap(cohorts, "synthetic_data_customer",
+                    Cohort(SyntheticDataCustomer(requests_per_day=(500, 3000)), 0.004, min_accounts=2))
+    return Scenario(
+        name="low-and-slow",
+        description="The default benign population with more RAG apps (1.5%) and synthetic-data customers (0.4%), "
+        "and low-and-slow harvesters as the only attack: accounts on a 1,000-a-day quota (0.3%) and on a "
+        "300-a-day quota (0.2%), each just under its limit round the clock.",
+        cohorts=(
+            *cohorts,
+            Cohort(LowAndSlow(), 0.003, min_accounts=3),
+            Cohort(LowAndSlow(daily_limit=300, utilisation=(0.85, 0.97)), 0.002, min_accounts=2),
+        ),
+        filler=ChatUser(),
+    )
+
+
+def _multilingual_reasoning() -> Scenario:
+    cohorts = _swap(_benign_cohorts(), "eval_runner", Cohort(EvalRunner(run_size=(100, 1200)), 0.015, min_accounts=3))
+    cohorts = _swap(cohorts, "synthetic_data_customer",
+                    Cohort(SyntheticDataCustomer(requests_per_day=(500, 3000)), 0.004, min_accounts=2))
+    cohorts = _swap(cohorts, "router_reseller",
+                    Cohort(RouterReseller(requests_per_day=(800, 4000)), 0.003, min_accounts=2))
+    return Scenario(
+        name="multilingual-reasoning",
+        description="The default benign population with more eval runners (1.5%), synthetic-data customers (0.4%) "
+        "and routers (0.3%), and reasoning-trace harvesters (0.5%) as the only attack, each coercing "
+        f"reasoning in {len(HARVEST_LANGS)} languages (prompts and wrappers).",
+        cohorts=(*cohorts, Cohort(ReasoningHarvester(langs=HARVEST_LANGS), 0.005, min_accounts=5)),
+        filler=ChatUser(),
+    )
+
+
+def _human_prompt_harvest() -> Scenario:
+    cohorts = _swap(_benign_cohorts(), "router_reseller",
+                    Cohort(RouterReseller(requests_per_day=(800, 4000)), 0.004, min_accounts=3))
+    hydra = HydraCluster(styles={"distill": 0.6, "cot": 0.25, "rewrite": 0.15}, harvest_pool="human")
+    return Scenario(
+        name="human-prompt-harvest",
+        description="The default benign population (chat users for the rest) with more routers (0.4%), and harvesting "
+        "with real human prompts as the only attack: human-prompt replayers (0.4%) and a hydra cluster (5%) "
+        "whose harvest prompts all come from human corpora too (asked plainly, for reasoning, or for rewrites).",
+        cohorts=(
+            *cohorts,
+            Cohort(HumanReplayer(), 0.004, min_accounts=4),
+            Cohort(hydra, 0.05, min_accounts=20),
+        ),
+        filler=ChatUser(),
+    )
+
+
+def _grader_harvest() -> Scenario:
+    evals = Cohort(EvalRunner(run_size=(100, 1200), judge_share=0.7), 0.015, min_accounts=3)
+    return Scenario(
+        name="grader-harvest",
+        description="The default benign population with more eval runners (1.5%), most of whose runs are "
+        "LLM-as-judge rubric runs, and grader/rubric harvesters (0.4%) as the only attack.",
+        cohorts=(*_swap(_benign_cohorts(), "eval_runner", evals), Cohort(GraderHarvester(), 0.004, min_accounts=4)),
+        filler=ChatUser(),
+    )
+
+
+def _eval_heavy() -> Scenario:
+    base = _default()
+    return Scenario(
+        name="eval-heavy",
+        description="The default population and attacks, but 7% of accounts are eval runners (default 0.8%): "
+        "step-by-step benchmark runs, pass@k and LLM-as-judge runs in large bursts.",
+        cohorts=_swap(base.cohorts, "eval_runner", Cohort(EvalRunner(run_size=(100, 1200)), 0.07)),
+        filler=base.filler,
+    )
+
+
+def _router_heavy() -> Scenario:
+    base = _default()
+    return Scenario(
+        name="router-heavy",
+        description="The default population and attacks, but 3% of accounts are routers and resellers (default "
+        "0.15%): thousands of end users in every language behind a few keys and server addresses.",
+        cohorts=_swap(base.cohorts, "router_reseller", Cohort(RouterReseller(requests_per_day=(800, 4000)), 0.03)),
+        filler=base.filler,
+    )
+
+
+def _release_day() -> Scenario:
+    cohorts = _swap(_benign_cohorts(), "fast_adopter",
+                    Cohort(FastAdopter(switch_hours=(0.25, 6), trial_burst=(40, 200)), 0.12))
+    evals = EvalRunner(run_size=(100, 1200), release_hours=(0.5, 6))
+    cohorts = _swap(cohorts, "eval_runner", Cohort(evals, 0.03, min_accounts=3))
+    return Scenario(
+        name="release-day",
+        description="A model-release day: the default benign population with three times the fast adopters (12%), "
+        "switching within 6 hours of the release, and 3% eval runners that each run their split on the new "
+        "model within 6 hours; three release-pivot clusters (1% each) as the only attack.",
+        cohorts=(*cohorts, Cohort(ModelReleasePivot(), 0.01, groups=3, min_accounts=8)),
+        filler=ChatUser(),
+    )
+
+
 SCENARIOS: Final[dict[str, Callable[[], Scenario]]] = {
     "default": _default,
     "benign-only": _benign_only,
     "hydra-hard": _hydra_hard,
+    **{f"hydra-blend-{percent}": _hydra_blend(percent) for percent in HYDRA_BLENDS},
+    "low-and-slow": _low_and_slow,
+    "multilingual-reasoning": _multilingual_reasoning,
+    "human-prompt-harvest": _human_prompt_harvest,
+    "grader-harvest": _grader_harvest,
+    "eval-heavy": _eval_heavy,
+    "router-heavy": _router_heavy,
+    "release-day": _release_day,
 }
+
+# The scenarios DistillBench runs, in the order its tables show them (benign-only has no attacker to rank).
+BENCH_SCENARIOS: Final[tuple[str, ...]] = (
+    "default",
+    "hydra-hard",
+    *(f"hydra-blend-{percent}" for percent in HYDRA_BLENDS),
+    "low-and-slow",
+    "multilingual-reasoning",
+    "human-prompt-harvest",
+    "grader-harvest",
+    "eval-heavy",
+    "router-heavy",
+    "release-day",
+)
 
 
 @dataclass(frozen=True)
