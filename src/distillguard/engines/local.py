@@ -129,6 +129,14 @@ def analyse(
     if unreadable and len(unreadable) == len(report.files):
         first = unreadable[0]
         raise LogReadError(first.path, first.error or "no line is a valid log event")
+    return analyse_store(store, report=report, model=model, link_threshold=link_threshold, began=began)
+
+
+def analyse_store(store: EventStore, *, report: ReadReport, model: ScoringModel, link_threshold: float = 0.9,
+                  began: float | None = None) -> Analysis:
+    """Features, links, clusters and scores for the requests folded into ``store``: everything ``analyse``
+    does after reading. The gateway and ``replay`` call it on a sliding window of recent requests."""
+    began = time.perf_counter() if began is None else began
     events = store.finish()
     n = len(events.account_ids)
     created = np.full(n, np.nan)
