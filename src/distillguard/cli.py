@@ -295,3 +295,111 @@ def bench(out: Path, size: str, scenarios: str | None, detectors: str | None, se
     click.echo(f"{len(result.rows)} runs in {result.seconds:.0f}s")
     click.echo(f"figures  {out / 'bench.json'}")
     click.echo(f"ROC      {out / 'roc.html'}")
+
+
+@main.command()
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for decisions.jsonl and replay_summary.json.")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Enforcement policy (YAML; see docs/enforce.md). Default: the built-in policy.")
+@click.option("--weights", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Scoring weights (JSON). Default: the weights shipped with distillguard.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def replay(logs: tuple[Path, ...], out: Path, policy: Path | None, weights: Path | None, quiet: bool) -> None:
+    """Drive the gateway's decision path over recorded traffic LOGS in time order, as if live, and write
+    OUT/decisions.jsonl: one line per request with its action (allow, throttle, degrade, block), score
+    and reasons. A decision only ever depends on requests with an earlier timestamp."""
+    from distillguard.enforce.policy import load_policy
+    from distillguard.enforce.replay import DECISIONS_FILE
+    from distillguard.enforce.replay import replay as run_replay
+    from distillguard.scoring.model import ScoringModel
+
+    paths = list(logs)
+    with bar(_total_size(paths), "reading", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
+        summary = run_replay(paths, out, policy=load_policy(policy), model=ScoringModel.load(weights),
+                             progress=pb.update)
+    a = summary.actions
+    click.echo(f"{summary.requests:,} requests from {summary.accounts:,} accounts replayed in {summary.seconds:.1f}s "
+               f"({summary.refreshes:,} window refreshes); {summary.bad_lines:,} bad lines skipped")
+    click.echo(f"actions: {a['allow']:,} allow, {a['throttle']:,} throttle, {a['degrade']:,} degrade, "
+               f"{a['block']:,} block")
+    click.echo(f"decisions {out / DECISIONS_FILE}")
+    for path in summary.unreadable_files:
+        click.echo(f"error: could not read {path}; the decisions cover the other inputs", err=True)
+    if summary.unreadable_files:
+        sys.exit(EXIT_FAILURE)
+
+
+@main.command()
+@click.option("--upstream", required=True,
+              help="Root URL of the OpenAI-compatible API to protect, e.g. http://127.0.0.1:8000 "
+                   "(a trailing /v1 is dropped: request paths carry it).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Only this address is bound; give 0.0.0.0 to listen on every interface.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Enforcement policy (YAML; see docs/gateway.md). Default: the built-in policy.")
+@click.option("--keys", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="API key -> account map (JSON or YAML {key: account_id}). Default: each key is its own account.")
+@click.option("--account-header", metavar="NAME",
+              help="Take the account id from this request header (set by an auth layer in front) instead of "
+                   "from the API key.")
+@click.option("--unknown-key", default="reject", show_default=True, type=click.Choice(["reject", "account"]),
+              help="With --keys, a key not in the map: reject (401) or treat the key (hashed) as the account.")
+@click.option("--key-secret", envvar="DISTILLGUARD_KEY_SECRET", default="", show_default=False,
+              help="Secret for the keyed hash logged as api_key_id (env DISTILLGUARD_KEY_SECRET). Raw keys are "
+                   "never logged.")
+@click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Traffic log to append to (contract §1 JSON Lines, with each decision). Default: none.")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Keep rate state in Redis (shared by several gateway replicas), e.g. redis://127.0.0.1:6379/0.")
+@click.option("--weights", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Scoring weights (JSON). Default: the weights shipped with distillguard.")
+@click.option("--max-body-bytes", default=8 * 1024 * 1024, show_default=True, type=click.IntRange(min=1),
+              help="Largest request body accepted on the decided endpoints (larger: 413).")
+@click.option("--connect-timeout", default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds to connect to the upstream (then 502).")
+@click.option("--read-timeout", default=600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Longest wait in seconds for the upstream's next bytes (then 504, or an in-band error event "
+                   "once a stream has started).")
+def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path | None, account_header: str | None,
+            unknown_key: str, key_secret: str, log_path: Path | None, redis_url: str | None, weights: Path | None,
+            max_body_bytes: int, connect_timeout: float, read_timeout: float) -> None:
+    """Serve a reverse proxy in front of an OpenAI-compatible API that decides every request to
+    /v1/chat/completions, /v1/completions and /v1/responses (allow, throttle, degrade or block) from the
+    scan's signals, scores and clusters, and passes every other path through. Appends each request and
+    its decision to the traffic log and serves Prometheus metrics at /metrics. Runs until interrupted."""
+    import uvicorn
+
+    from distillguard.enforce import state
+    from distillguard.enforce.decider import Decider
+    from distillguard.enforce.gateway import Gateway, GatewayConfig, Timeouts, load_keys
+    from distillguard.enforce.policy import load_policy
+    from distillguard.errors import ConfigError
+    from distillguard.scoring.model import ScoringModel
+
+    if keys is not None and account_header:
+        raise click.UsageError("give --keys or --account-header, not both")
+    loaded = load_policy(policy)
+    rate = None
+    if redis_url:
+        redis_rate = getattr(state, "RedisRate", None)
+        if redis_rate is None:
+            raise click.UsageError("--redis needs distillguard.enforce.state.RedisRate, which this installation lacks")
+        rate = redis_rate(redis_url, loaded.rate_limit)
+    try:
+        config = GatewayConfig(upstream=upstream, keys=load_keys(keys) if keys else None,
+                               account_header=account_header, unknown_key=unknown_key,  # type: ignore[arg-type]
+                               key_secret=key_secret.encode(), log_path=log_path, max_body_bytes=max_body_bytes,
+                               timeouts=Timeouts(connect=connect_timeout, read=read_timeout))
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    decider = Decider(loaded, model=ScoringModel.load(weights), rate=rate)
+    app = Gateway(config, decider).app
+    identity = (f"keys from {keys}" if keys else f"account from header {account_header}" if account_header
+                else "each API key is an account")
+    click.echo(f"distillguard gateway on http://{host}:{port} -> {upstream} ({loaded.mode} mode; {identity}; "
+               f"rate state {'redis' if rate is not None else 'in memory'}; log {log_path or 'off'})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
+                date_header=False, timeout_graceful_shutdown=30)

@@ -74,7 +74,7 @@ class Decider:
         self.clock = clock or time.time
         self.rate: RateState = rate or MemoryRate(self.policy.rate_limit)
         self._lock = threading.Lock()  # guards the queue of finished requests
-        self._pending: list[pa.RecordBatch] = []
+        self._pending: list[tuple[pa.RecordBatch, pa.RecordBatch | None]] = []  # (events, signals if known)
         self._window: deque[tuple[int, pa.RecordBatch, pa.RecordBatch]] = deque()  # (max ts, signals, attributes)
         self._standing: dict[str, Standing] = {}  # replaced whole on refresh; read without the lock
         self._last_refresh_ms: int | None = None
@@ -139,11 +139,13 @@ class Decider:
         row = flatten(msgspec.convert(line, LogLine), None)
         self.record_batch(rows_to_batch([row]))
 
-    def record_batch(self, batch: pa.RecordBatch) -> None:
-        """Queue finished requests, an EVENT_SCHEMA batch (the replay's path)."""
+    def record_batch(self, batch: pa.RecordBatch, signals: pa.RecordBatch | None = None) -> None:
+        """Queue finished requests, an EVENT_SCHEMA batch (the replay's path), with their ``request_signals``
+        when the caller computed them already (a pure per-request function: computing them early in big
+        batches is cheaper and peeks at nothing, since they are used only once folded)."""
         if batch.num_rows:
             with self._lock:
-                self._pending.append(batch)
+                self._pending.append((batch, signals))
 
     def refresh(self, now_ms: int | None = None, *, force: bool = False) -> bool:
         """Fold queued requests older than ``now_ms`` into the window; re-score it when due (or ``force``).
@@ -154,15 +156,23 @@ class Decider:
         with self._lock:
             pending, self._pending = self._pending, []
         if pending:
-            batch = pa.concat_batches(pending) if len(pending) > 1 else pending[0]
+            batch = pa.concat_batches([b for b, _ in pending]) if len(pending) > 1 else pending[0][0]
+            known = [sig for _, sig in pending]
+            signals = None
+            if all(sig is not None for sig in known):
+                signals = pa.concat_batches(known) if len(known) > 1 else known[0]  # type: ignore[arg-type]
             ts = batch.column("timestamp").cast(pa.int64()).to_numpy(zero_copy_only=False)
             early = ts < now
             if not early.all():  # requests at ``now`` or later wait for a later refresh: no peeking ahead
+                late = pa.array(~early)
                 with self._lock:
-                    self._pending.insert(0, batch.filter(pa.array(~early)))
-                batch = batch.filter(pa.array(early))
+                    self._pending.insert(0, (batch.filter(late), signals.filter(late) if signals else None))
+                keep = pa.array(early)
+                batch = batch.filter(keep)
+                signals = signals.filter(keep) if signals is not None else None
             if batch.num_rows:
-                signals = request_signals(batch)
+                if signals is None:
+                    signals = request_signals(batch)
                 self._window.append((int(ts[early].max()), signals, batch.select(list(_ATTRIBUTE_COLUMNS))))
         horizon = now - int(self.policy.window.hours * 3_600_000)
         while self._window and self._window[0][0] < horizon:
@@ -187,15 +197,15 @@ class Decider:
         from distillguard.engines.local import analyse_store
         from distillguard.scoring.model import evidence
 
+        # One fold of the whole window (one call per refresh, not one per queued batch).
+        signals = pa.concat_batches([sig for _, sig, _ in self._window])
+        attributes = pa.concat_batches([attr for _, _, attr in self._window])
+        keep = pc.greater_equal(signals.column("ts"), horizon)
+        if not pc.all(keep).as_py():
+            signals, attributes = signals.filter(keep), attributes.filter(keep)
         store = EventStore()
-        events = 0
-        for _, signals, attributes in self._window:
-            keep = pc.greater_equal(signals.column("ts"), horizon)
-            if not pc.all(keep).as_py():
-                signals, attributes = signals.filter(keep), attributes.filter(keep)
-            if signals.num_rows:
-                store.add(signals, attributes)
-                events += signals.num_rows
+        store.add(signals, attributes)
+        events = signals.num_rows
         self.stats.window_events = events
         a = analyse_store(store, report=ReadReport(), model=self.model)
         ids = a.events.account_ids
