@@ -254,16 +254,18 @@ def _names(value: str | None) -> tuple[str, ...] | None:
               help="Prompt corpora directory for the simulated logs (default: the shipped sample).")
 @click.option("--accounts", type=click.IntRange(min=50), help="Override the size's accounts per log.")
 @click.option("--days", type=click.FloatRange(min=0.25, max=60), help="Override the size's days per log.")
+@click.option("--no-enforcement", is_flag=True,
+              help="Skip replaying each log through the gateway's decision path.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def bench(out: Path, size: str, scenarios: str | None, detectors: str | None, seeds: tuple[int, ...],
           tuning_seeds: tuple[int, ...], no_tuning: bool, corpora: Path | None, accounts: int | None,
-          days: float | None, quiet: bool) -> None:
+          days: float | None, no_enforcement: bool, quiet: bool) -> None:
     """DistillBench: run every detector (distillguard's scan and the published baselines) on every
     benchmark scenario, fitted on benign reference traffic and never shown a label, and print account
     AUROC, average precision, TPR at FPR 1% and 0.1%, campaign recall and purity, the worst benign
     behaviour's false-positive rate and events/s. Writes OUT/bench.json (every figure, the exact
     configuration) and OUT/roc.html (ROC curves)."""
-    from distillguard.bench.runner import BenchConfig, format_table, run_bench
+    from distillguard.bench.runner import BenchConfig, format_enforcement, format_table, run_bench
     from distillguard.errors import ConfigError
 
     defaults = BenchConfig()
@@ -276,6 +278,7 @@ def bench(out: Path, size: str, scenarios: str | None, detectors: str | None, se
         corpora=str(corpora) if corpora else None,
         accounts=accounts,
         days=days,
+        enforcement=not no_enforcement,
     )
     try:
         config.validate()
@@ -292,6 +295,8 @@ def bench(out: Path, size: str, scenarios: str | None, detectors: str | None, se
 
     result = run_bench(config, out, on_step=step)
     click.echo(format_table(result.rows))
+    if result.enforcement:
+        click.echo(format_enforcement(result.enforcement))
     click.echo(f"{len(result.rows)} runs in {result.seconds:.0f}s")
     click.echo(f"figures  {out / 'bench.json'}")
     click.echo(f"ROC      {out / 'roc.html'}")

@@ -4,7 +4,8 @@ Our exception hierarchy:
 
     DistillguardError
      ├── LogReadError        a traffic log cannot be read at all (missing, unreadable, not a log format)
-     └── ConfigError         a scenario, policy or option value is invalid
+     ├── ConfigError         a scenario, policy or option value is invalid
+     └── StateUnavailable    shared request-time state (Redis) did not answer in time or at all
 
 A bad *line* in a log is never an exception: readers count it, keep its line number and reason in
 the read report, and go on (see ``distillguard.events.BadLine``).
@@ -28,3 +29,14 @@ class LogReadError(DistillguardError):
 
 class ConfigError(DistillguardError):
     """Raised when a configuration value (scenario, option, policy) is invalid; the message names it."""
+
+
+class StateUnavailable(DistillguardError):
+    """Raised when shared request-time state (Redis) cannot be reached or does not answer within its timeout.
+
+    The gateway's decision path catches it and obeys the policy's fail mode for the decision class."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"shared state at {where} unavailable: {reason}")
+        self.where = where
+        self.reason = reason

@@ -71,6 +71,11 @@ def test_bench_writes_every_figure_for_every_scenario_detector_and_seed(bench_di
         assert r["roc"][0] == [0.0, 0.0] and r["roc"][-1] == [1.0, 1.0]
         assert ("clusters" in r) == (r["detector"] == "distillguard")
     assert data["config"]["accounts"] == 120 and data["config"]["reference_offset"] > 0
+    enforcement = {(e["scenario"], e["seed"]): e for e in data["enforcement"]}
+    assert set(enforcement) == {(s, seed) for s in ("default", "hydra-blend-90") for seed in (201, 101)}
+    for e in enforcement.values():
+        assert sum(e["actions"].values()) == e["events"] and e["benign_blocked_share"] <= 0.01
+        assert 0.0 <= e["attack"]["hydra_cluster"]["served_before_block"] <= 1.0
     page = (bench_dir / "roc.html").read_text()
     assert page.count("<svg") == 4 and "<script" not in page
 
@@ -84,7 +89,8 @@ def test_distillguard_outranks_a_volume_threshold_on_the_default_scenario(bench_
 def test_logs_are_reused_when_the_configuration_matches(bench_dir: Path) -> None:
     logs = sorted((bench_dir / "logs").iterdir())
     stamps = {p.name: (p / "traffic.jsonl.gz").stat().st_mtime_ns for p in logs}
-    config = BenchConfig(scenarios=("default",), detectors=("volume",), seeds=(201,), tuning_seeds=(), **TINY)  # type: ignore[arg-type]
+    config = BenchConfig(scenarios=("default",), detectors=("volume",), seeds=(201,), tuning_seeds=(),
+                         enforcement=False, **TINY)  # type: ignore[arg-type]
     run_bench(config, bench_dir / "again")  # a different out dir simulates afresh...
     run_bench(config, bench_dir)  # ...the same one reuses
     assert {p.name: (p / "traffic.jsonl.gz").stat().st_mtime_ns for p in logs} == stamps
@@ -93,7 +99,8 @@ def test_logs_are_reused_when_the_configuration_matches(bench_dir: Path) -> None
 def test_cli_prints_the_table_and_rejects_bad_names(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["bench", "--out", str(tmp_path), "--scenarios", "default", "--detectors",
-                                  "volume,keywords", "--no-tuning", "--accounts", "120", "--days", "0.5", "-q"])
+                                  "volume,keywords", "--no-tuning", "--no-enforcement", "--accounts", "120",
+                                  "--days", "0.5", "-q"])
     assert result.exit_code == 0, result.output
     assert "volume" in result.output and "AUROC" in result.output and (tmp_path / "bench.json").is_file()
     bad = runner.invoke(main, ["bench", "--out", str(tmp_path), "--detectors", "nope"])
