@@ -408,3 +408,70 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
                f"rate state {'redis' if rate is not None else 'in memory'}; log {log_path or 'off'})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                 date_header=False, timeout_graceful_shutdown=30)
+
+
+@main.group()
+def intel() -> None:
+    """Threat intelligence shared between providers: publish scan findings as STIX 2.1 through the
+    privacy tiers and the sharing policy (see docs/intel.md)."""
+
+
+@intel.command()
+@click.argument("logs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--scan", "scan_dir", required=True, type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="A `distillguard scan` output directory (its block verdicts are published).")
+@click.option("--keys", "keys", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The consortium key ring (YAML: keys with id, secret, not_before).")
+@click.option("--publisher", required=True, help="The name this provider publishes under.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the bundle (JSON).")
+@click.option("--tlp", default="amber", show_default=True,
+              type=click.Choice(["clear", "green", "amber", "amber+strict", "red"]), help="TLP 2.0 marking.")
+@click.option("--min-accounts", default=3, show_default=True, type=click.IntRange(min=2),
+              help="Publish a prompt template's band digests only if this many distinct accounts used it.")
+@click.option("--include-review", is_flag=True, help="Also publish findings with a review verdict.")
+@click.option("--policy", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Sharing policy (YAML allowlist). Default: threat data only.")
+@click.option("--hub", help="TAXII 2.1 API root URL to POST the bundle to (e.g. http://127.0.0.1:9500/api1/).")
+@click.option("--collection", help="Collection id on the hub (with --hub).")
+@click.option("--user", help="Hub user (with --hub); the key is read from $DISTILLGUARD_HUB_KEY.")
+def publish(logs: tuple[Path, ...], scan_dir: Path, keys: Path, publisher: str, out: Path, tlp: str,
+            min_accounts: int, include_review: bool, policy: Path | None, hub: str | None, collection: str | None,
+            user: str | None) -> None:
+    """Turn the block verdicts of a scan (SCAN) of traffic LOGS into one STIX 2.1 bundle: campaigns,
+    ATLAS attack patterns, ASN infrastructure in the clear, payment and API-key fingerprints as keyed
+    digests, prompt templates as keyed MinHash band digests. The bundle must pass the sharing policy
+    (the offending path is named otherwise) before it is written or sent."""
+    import json
+    import os
+
+    from distillguard.share.keyring import load_keyring
+    from distillguard.share.publish import build_bundle
+    from distillguard.share.sharing_policy import load_sharing_policy
+
+    if hub and not collection:
+        raise click.UsageError("--hub needs --collection")
+    verdicts = ("block", "review") if include_review else ("block",)
+    bundle, stats = build_bundle(scan_dir, list(logs), load_keyring(keys), publisher=publisher, tlp=tlp,
+                                 min_accounts=min_accounts, verdicts=verdicts, policy=load_sharing_policy(policy))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(bundle, indent=1) + "\n")
+    click.echo(f"{stats.campaigns} campaigns ({stats.accounts} accounts): {stats.indicators} indicators "
+               f"({stats.payment_digests} payment digests, {stats.key_digests} API-key digests, {stats.asns} ASNs, "
+               f"{stats.template_bands} template bands; {stats.templates_withheld} templates withheld, seen in "
+               f"fewer than {min_accounts} accounts); {stats.objects} objects passed the sharing policy")
+    click.echo(f"bundle   {out}")
+    if hub:
+        import httpx
+
+        password = os.environ.get("DISTILLGUARD_HUB_KEY", "")
+        url = hub.rstrip("/") + f"/collections/{collection}/objects/"
+        media = "application/taxii+json;version=2.1"
+        response = httpx.post(url, content=json.dumps({"objects": bundle["objects"]}),
+                              headers={"Content-Type": media, "Accept": media},
+                              auth=(user, password) if user else None, timeout=30)
+        if response.status_code >= 300:
+            raise click.ClickException(f"the hub answered {response.status_code}: {response.text[:300]}")
+        status = response.json()
+        click.echo(f"hub      {status.get('success_count', '?')} accepted, {status.get('failure_count', '?')} "
+                   f"failed (status {status.get('id', '?')})")
