@@ -68,11 +68,14 @@ class Decider:
     """Per-request decisions from the scan's signals, scores and clusters over a sliding window."""
 
     def __init__(self, policy: Policy | None = None, *, model: ScoringModel | None = None,
-                 clock: Callable[[], float] | None = None, rate: RateState | None = None) -> None:
+                 clock: Callable[[], float] | None = None, rate: RateState | None = None,
+                 peer_matches: dict[str, list[Any]] | None = None) -> None:
         self.policy = policy or Policy()
         self.model = model or ScoringModel.load()
         self.clock = clock or time.time
         self.rate: RateState = rate or MemoryRate(self.policy.rate_limit)
+        # account -> matches on peers' indicators (share.indicators.Match), from `distillguard intel`
+        self.peer_matches: dict[str, list[Any]] = peer_matches or {}
         self._lock = threading.Lock()  # guards the queue of finished requests
         self._pending: list[tuple[pa.RecordBatch, pa.RecordBatch | None]] = []  # (events, signals if known)
         self._window: deque[tuple[int, pa.RecordBatch, pa.RecordBatch]] = deque()  # (max ts, signals, attributes)
@@ -96,10 +99,10 @@ class Decider:
             self.bypasses += 1
             return Decision("allow", 0.0, ("allow-listed: every check bypassed",), code="allowlist",
                             shadow=shadow)
-        try:
-            standing = self._standing.get(account_id)
-        except Exception:  # pragma: no cover - a dict lookup; kept for the fail-mode contract
-            standing = None
+        peer = self._peer(account_id, shadow)
+        if peer is not None and peer.action == "block":
+            return peer
+        standing = self._standing.get(account_id)
         if standing is not None and standing.score >= policy.block_threshold:
             code = "extraction_cluster" if standing.cluster_score >= standing.own else "extraction_account"
             return Decision("block", standing.score, self._reasons(standing), code=code, shadow=shadow,
@@ -116,11 +119,26 @@ class Decider:
             return Decision("throttle", standing.score if standing else 0.0,
                             (f"over {rl.requests_per_minute:g} requests a minute (burst {rl.burst})",),
                             code="rate_limit", retry_after_s=retry, shadow=shadow)
+        if peer is not None:  # a degrade from a peer's indicator
+            return peer
         if standing is not None and standing.score >= policy.degrade_threshold:
             return Decision("degrade", standing.score, self._reasons(standing), code="suspect_degraded",
                             degrade=policy.degrade, shadow=shadow, cluster_id=standing.cluster_id)
         return Decision("allow", standing.score if standing else 0.0, shadow=shadow,
                         cluster_id=standing.cluster_id if standing else None)
+
+    def _peer(self, account_id: str, shadow: bool) -> Decision | None:
+        matches = self.peer_matches.get(account_id)
+        if not matches:
+            return None
+        intel = self.policy.intel
+        actions = [intel.strong if m.kind in ("payment_fingerprint", "api_key") else intel.template for m in matches]
+        action = "block" if "block" in actions else "degrade" if "degrade" in actions else None
+        if action is None:
+            return None
+        best = max(matches, key=lambda m: m.weight)
+        return Decision(action, best.weight, tuple(m.detail for m in matches[:3]), code="peer_indicator",
+                        degrade=self.policy.degrade if action == "degrade" else None, shadow=shadow)
 
     def _reasons(self, s: Standing) -> tuple[str, ...]:
         reasons = []

@@ -22,6 +22,9 @@
       block: open
       throttle: open
       degrade: open
+    intel:                     # a match on a peer's published indicator (distillguard intel)
+      strong: block            # its payment fingerprint or API key: block, degrade or none
+      template: degrade        # its prompt templates
     window:
       hours: 6                 # the sliding window of recent requests the scores are computed on
       refresh_seconds: 300     # how often (in request time) the window is re-scored
@@ -65,6 +68,14 @@ class FailModes:
 
 
 @dataclass(frozen=True)
+class Intel:
+    """What a match on a peer's indicator does (block, degrade or none)."""
+
+    strong: str = "block"  # a payment fingerprint or API key a peer published
+    template: str = "degrade"  # prompt-template bands a peer published
+
+
+@dataclass(frozen=True)
 class Window:
     hours: float = 6.0
     refresh_seconds: float = 300.0
@@ -81,9 +92,11 @@ class Policy:
     lists: Lists = field(default_factory=Lists)
     fail: FailModes = field(default_factory=FailModes)
     window: Window = field(default_factory=Window)
+    intel: Intel = field(default_factory=Intel)
 
 
-_SECTIONS: Final = {"rate_limit": RateLimit, "degrade": Degrade, "lists": Lists, "fail": FailModes, "window": Window}
+_SECTIONS: Final = {"rate_limit": RateLimit, "degrade": Degrade, "lists": Lists, "fail": FailModes, "window": Window,
+                    "intel": Intel}
 DEFAULT_POLICY: Final = Policy()
 
 
@@ -109,7 +122,7 @@ def _check(where: str, name: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{key} must be a number >= 0, got {value!r}")
         return float(value)
     if isinstance(default, str):
-        allowed = ("open", "closed") if default in ("open", "closed") else None
+        allowed = ("open", "closed") if default in ("open", "closed") else ("block", "degrade", "none")
         if not isinstance(value, str) or (allowed and value not in allowed):
             raise ConfigError(f"{key} must be one of {', '.join(allowed or ())}, got {value!r}")
         return value

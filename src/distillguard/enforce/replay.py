@@ -60,14 +60,19 @@ def _sorted_table(paths: list[Path], report: ReadReport, progress: Callable[[int
 
 
 def replay(paths: Iterable[str | Path], out_dir: str | Path, *, policy: Policy | None = None,
-           model: ScoringModel | None = None, progress: Callable[[int], None] | None = None) -> ReplaySummary:
-    """Replay ``paths`` through a fresh Decider; write ``out_dir/decisions.jsonl``; return the counts."""
+           model: ScoringModel | None = None, progress: Callable[[int], None] | None = None,
+           peer_matches: dict[str, list[Any]] | None = None) -> ReplaySummary:
+    """Replay ``paths`` through a fresh Decider; write ``out_dir/decisions.jsonl``; return the counts.
+
+    ``peer_matches`` (account -> matches on peers' indicators) must come from account attributes known at
+    an account's first request (payment fingerprints, API keys: ``match_accounts(..., templates=False)``),
+    so that using them from the start peeks at nothing."""
     began = time.perf_counter()
     paths = [Path(p) for p in paths]
     report = ReadReport()
     table = _sorted_table(paths, report, progress)
     policy = policy or Policy()
-    decider = Decider(policy, model=model, clock=lambda: 0.0)
+    decider = Decider(policy, model=model, clock=lambda: 0.0, peer_matches=peer_matches)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # Signals are a pure function of each request: computed up front in big batches (the text classifiers
