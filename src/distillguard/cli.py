@@ -15,6 +15,7 @@ from distillguard.errors import DistillguardError
 from distillguard.events import ReadReport, read_events
 from distillguard.events.summary import LogSummary
 from distillguard.progress import bar
+from distillguard.share.hub.cli import hub
 from distillguard.sim.scenario import SCENARIOS
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -409,8 +410,9 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
         if redis_rate is None:
             raise click.UsageError("--redis needs distillguard.enforce.state.RedisRate, which this installation lacks")
         rate = redis_rate(redis_url, loaded.rate_limit)
+    key_map = load_keys(keys) if keys else None
     try:
-        config = GatewayConfig(upstream=upstream, keys=load_keys(keys) if keys else None,
+        config = GatewayConfig(upstream=upstream, keys=key_map,
                                account_header=account_header, unknown_key=unknown_key,  # type: ignore[arg-type]
                                key_secret=key_secret.encode(), log_path=log_path, max_body_bytes=max_body_bytes,
                                timeouts=Timeouts(connect=connect_timeout, read=read_timeout))
@@ -564,3 +566,6 @@ def match(logs: tuple[Path, ...], store: Path, keys: Path, out: Path | None) -> 
     if out is not None:
         out.write_text("".join(json.dumps(r) + "\n" for r in rows))
         click.echo(f"matches  {out}")
+
+
+main.add_command(hub)

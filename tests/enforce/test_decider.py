@@ -50,7 +50,8 @@ class _BrokenRate:
 
 def test_rate_state_failure_obeys_the_fail_mode() -> None:
     open_ = Decider(Policy(), rate=_BrokenRate())
-    assert open_.decide("a", now_ms=0).action == "allow"
+    decision = open_.decide("a", now_ms=0)
+    assert decision.action == "allow" and decision.code == "fail_open" and open_.bypasses == 1
     closed = Decider(replace(Policy(), fail=FailModes(throttle="closed")), rate=_BrokenRate())
     decision = closed.decide("a", now_ms=0)
     assert decision.action == "throttle" and decision.code == "fail_closed"
@@ -62,7 +63,7 @@ def test_refresh_folds_only_requests_strictly_before_now() -> None:
     d.record_batch(rows_to_batch(rows))
     d.refresh(now_ms=3_000, force=True)
     assert d.stats.window_events == 3  # t = 0, 1, 2 s; the requests at 3 s and 4 s wait
-    d.record(_line(9, "b", 3_500))
+    d.record({**_line(9, "b", 3_500), "decision": {"action": "allow"}})  # unknown fields are set aside
     d.refresh(now_ms=10_000, force=True)
     assert d.stats.window_events == 6 and d.stats.failures == 0
     assert isinstance(d.standing, dict)

@@ -113,7 +113,9 @@ class Decider:
             if policy.fail.throttle == "closed":
                 return Decision("throttle", 0.0, (f"rate state failed ({exc}); failing closed",),
                                 code="fail_closed", retry_after_s=1.0, shadow=shadow)
-            retry = None
+            self.bypasses += 1  # failing open is a bypass: counted, and visible in the decision's code
+            return Decision("allow", standing.score if standing else 0.0,
+                            (f"rate state failed ({exc}); failing open",), code="fail_open", shadow=shadow)
         if retry is not None:
             rl = policy.rate_limit
             return Decision("throttle", standing.score if standing else 0.0,
@@ -153,8 +155,12 @@ class Decider:
     # -- after the request ---------------------------------------------------------------------------
 
     def record(self, line: dict[str, Any]) -> None:
-        """Queue one finished request, a contract §1 line as a dict (the gateway's path)."""
-        row = flatten(msgspec.convert(line, LogLine), None)
+        """Queue one finished request, a contract §1 line as a dict (the gateway's path). Fields the
+        contract does not know (e.g. the gateway's ``decision``) are set aside as the log reader does."""
+        from distillguard.events.reader import split_unknown
+
+        known, _ = split_unknown(line)
+        row = flatten(msgspec.convert(known, LogLine), None)
         self.record_batch(rows_to_batch([row]))
 
     def record_batch(self, batch: pa.RecordBatch, signals: pa.RecordBatch | None = None) -> None:

@@ -17,6 +17,7 @@ REASON_CODES: Final[dict[str, str]] = {
     "rate_limit": "the account is over its request rate",
     "suspect_degraded": "the account's traffic is under review; reasoning, logprobs and output length are limited",
     "fail_closed": "the decision could not be made and policy fails closed for this class",
+    "fail_open": "the decision could not be made and policy fails open for this class (a logged bypass)",
     "peer_indicator": "the account matches an indicator another provider published",
 }
 

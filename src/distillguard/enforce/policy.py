@@ -111,8 +111,8 @@ def _check(where: str, name: str, value: Any, default: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key} must be a list of strings")
         return frozenset(value)
-    if isinstance(default, int) or (default is None and name == "max_tokens"):
-        if value is None and default is None:
+    if isinstance(default, int) or name == "max_tokens":
+        if value is None and name == "max_tokens":  # null: no cap
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number >= 0, got {value!r}")
