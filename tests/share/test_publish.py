@@ -160,3 +160,33 @@ def test_key_ring_errors_name_the_file_and_entry(tmp_path: Path) -> None:
     assert ring.current(datetime(2026, 11, 15, tzinfo=UTC)).id == "k-now"
     with pytest.raises(ConfigError, match="no consortium key is valid"):
         ring.current(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_sightings_refresh_an_indicators_decay_and_opinions_carry_feedback(tmp_path: Path,
+                                                                           published: tuple[dict, Path, Path]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import stix2
+
+    from distillguard.share.indicators import IndicatorStore
+    from distillguard.share.sight import sighting_bundle
+
+    bundle = published[0]
+    store = IndicatorStore(tmp_path / "store.jsonl")
+    assert store.add(bundle["objects"]) == len(bundle["objects"])
+    assert store.add(bundle["objects"]) == 0  # the same versions again: nothing new
+    indicator = next(o for o in bundle["objects"] if o["type"] == "indicator")
+    later = datetime.fromisoformat(indicator["valid_from"].replace("Z", "+00:00")) + timedelta(days=60)
+    weight = dict((o["id"], w) for o, w in store.indicators(later))[indicator["id"]]
+    assert abs(weight - 0.25) < 0.01  # two half-lives of 30 days
+    seen = (later - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    feedback = sighting_bundle(indicator["id"], publisher="provider-b", count=12, first_seen=seen, last_seen=seen,
+                               opinion="strongly-disagree", explanation="matched two of our eval runners")
+    stix2.parse(feedback, allow_custom=True)
+    check_bundle(feedback, _policy())
+    store.add(feedback["objects"])
+    refreshed = dict((o["id"], w) for o, w in store.indicators(later))[indicator["id"]]
+    assert refreshed > 0.97  # the sighting a day ago restarted its clock
+    assert any(o["type"] == "opinion" and o["opinion"] == "strongly-disagree" for o in store.objects.values())
+    reloaded = IndicatorStore(tmp_path / "store.jsonl")
+    assert set(reloaded.objects) == set(store.objects) and UTC
