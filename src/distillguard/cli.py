@@ -569,3 +569,232 @@ def match(logs: tuple[Path, ...], store: Path, keys: Path, out: Path | None) -> 
 
 
 main.add_command(hub)
+
+
+@intel.command()
+@click.argument("indicator_id")
+@click.option("--publisher", required=True, help="The name this provider publishes under.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(min=0),
+              help="How many times we saw it (0: send only the opinion).")
+@click.option("--first-seen", help="RFC 3339 time of the first sighting (default: now).")
+@click.option("--last-seen", help="RFC 3339 time of the last sighting (default: now).")
+@click.option("--opinion", type=click.Choice(["strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"]),
+              help="Feedback on the indicator: disagree / strongly-disagree report a false positive.")
+@click.option("--explanation", default="", help="A short reason for the opinion (no customer data).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Where to write the bundle (JSON).")
+@click.option("--hub", help="TAXII 2.1 API root URL to POST it to.")
+@click.option("--collection", help="Collection id on the hub (with --hub).")
+@click.option("--user", help="Hub user; the key is read from $DISTILLGUARD_HUB_KEY.")
+def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None, last_seen: str | None,
+          opinion: str | None, explanation: str, out: Path, hub: str | None, collection: str | None,
+          user: str | None) -> None:
+    """Report that we see a peer's indicator too (a STIX sighting, which refreshes its decay for every
+    member) and/or give feedback on it (an opinion: disagree for a false positive)."""
+    import json
+    import os
+
+    from distillguard.share.publish import EXTENSION_ID
+    from distillguard.share.sharing_policy import SharingPolicy, check_bundle
+    from distillguard.share.sight import sighting_bundle
+
+    bundle = sighting_bundle(indicator_id, publisher=publisher, count=count, first_seen=first_seen,
+                             last_seen=last_seen, opinion=opinion, explanation=explanation)
+    check_bundle(bundle, SharingPolicy(extension_id=EXTENSION_ID))
+    out.write_text(json.dumps(bundle, indent=1) + "\n")
+    click.echo(f"bundle   {out} ({', '.join(o['type'] for o in bundle['objects'][2:])})")
+    if hub:
+        if not collection:
+            raise click.UsageError("--hub needs --collection")
+        import httpx
+
+        media = "application/taxii+json;version=2.1"
+        response = httpx.post(hub.rstrip("/") + f"/collections/{collection}/objects/",
+                              content=json.dumps({"objects": bundle["objects"]}),
+                              headers={"Content-Type": media, "Accept": media},
+                              auth=(user, os.environ.get("DISTILLGUARD_HUB_KEY", "")) if user else None, timeout=30)
+        if response.status_code >= 300:
+            raise click.ClickException(f"the hub answered {response.status_code}: {response.text[:300]}")
+        click.echo(f"hub      accepted ({response.json().get('success_count', '?')} objects)")
+
+
+@main.command("consortium-demo")
+@click.option("--out", "out", default=Path("distillguard-consortium"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False), help="Working directory for the three providers.")
+@click.option("--accounts", default=300, show_default=True, type=click.IntRange(min=80),
+              help="Accounts per provider.")
+@click.option("--days", default=2.0, show_default=True, type=click.FloatRange(min=0.5, max=30),
+              help="Days of traffic per provider.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def consortium_demo(out: Path, accounts: int, days: float, quiet: bool) -> None:
+    """Three simulated providers; one hydra campaign hits all three, starting at the first. Replays each
+    provider's traffic through the gateway's decision path with and without the first provider's
+    published indicators, and prints the campaign's requests served before it was blocked at each, and
+    whether any raw prompt, email, IP address, account id or payment fingerprint left the first provider."""
+    from distillguard.share.consortium import run_demo
+
+    def say(message: str) -> None:
+        if not quiet:
+            click.echo(f"  {message}", err=True)
+
+    result = run_demo(out, accounts=accounts, days=days, say=say)
+    click.echo(f"{'provider':<9} {'campaign accounts':>17} {'served alone':>13} {'served shared':>14} "
+               f"{'sooner':>7} {'benign blocked (alone/shared)':>30}")
+    for p in result.providers:
+        click.echo(f"{p.provider:<9} {p.campaign_accounts:>17} {p.served_alone:>13,} {p.served_shared:>14,} "
+                   f"{p.speedup:>6.1f}x {p.benign_blocked_alone:>14,} / {p.benign_blocked_shared:<,}")
+    click.echo("served: the campaign's requests answered (allowed or degraded) before each of its accounts was "
+               "first blocked; A publishes, so its two columns are the same")
+    click.echo(f"published: {result.bundle_objects} STIX objects, {result.bundle_bytes:,} bytes via "
+               f"{result.transport}; raw identifiers found in them: {', '.join(result.leaks) or 'none'}")
+    click.echo(f"details  {out / 'consortium.json'}")
+    if result.leaks:
+        sys.exit(EXIT_FAILURE)
+
+
+@main.group()
+def prove() -> None:
+    """Prove a suspect model learned from our outputs: radioactivity tests on our watermarks, per-account
+    canaries, and the numpy experiment that shows both work (see docs/forensics.md)."""
+
+
+_MASTER_KEY_HELP = "File with the forensics master key (hex). Default: $DISTILLGUARD_FORENSICS_KEY."
+
+
+def _master_key(path: Path | None) -> object:
+    from distillguard.forensics.keys import MasterKey
+
+    try:
+        return MasterKey.load(path)
+    except DistillguardError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@prove.command("radioactivity")
+@click.option("--suspect", required=True,
+              help="An n-gram model file (.npz, as `prove experiment --out` writes) or an OpenAI-compatible "
+                   "endpoint on loopback, e.g. http://127.0.0.1:8000/v1 (closed-model test only).")
+@click.option("--texts", "texts_path", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Served texts (JSONL: account_id, epoch, key_id, spec, prompt_ids, response_ids).")
+@click.option("--master-key-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help=_MASTER_KEY_HELP)
+@click.option("--mode", default="both", show_default=True, type=click.Choice(["open", "closed", "both"]),
+              help="open: read our texts through the suspect; closed: prompt it and score its output.")
+@click.option("--account", "accounts", multiple=True, help="Test only this account (repeatable). Default: every one.")
+@click.option("--decoys", default=100, show_default=True, type=click.IntRange(min=0),
+              help="Decoy keys per real key, for the rank p-value.")
+@click.option("--prompts", default=200, show_default=True, type=click.IntRange(min=1),
+              help="Closed test: the account's served prompts sent to the suspect, at most.")
+@click.option("--max-new-tokens", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Closed test: tokens generated per prompt.")
+@click.option("--reference", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A reference n-gram model known not to be trained on our outputs: its p-value is the control.")
+@click.option("--tokenizer", default="ids", show_default=True,
+              help="Endpoint only: 'ids' (texts are space-separated token ids) or a local transformers "
+                   "tokenizer directory (our serving tokenizer).")
+@click.option("--model", "model_name", default="", help="Endpoint only: the model name sent in requests.")
+@click.option("--alpha", default=0.01, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Family-wise error over the accounts tested (Holm).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Sampling seed for the closed test.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the evidence records (JSON) here.")
+def prove_radioactivity(suspect: str, texts_path: Path, master_key_file: Path | None, mode: str,
+                        accounts: tuple[str, ...], decoys: int, prompts: int, max_new_tokens: int,
+                        reference: Path | None, tokenizer: str, model_name: str, alpha: float, seed: int,
+                        out: Path | None) -> None:
+    """Test whether SUSPECT learned from the watermarked texts we served, one test per account: the
+    open-model test (top-1 predictions on our texts) and the closed-model test (its generations), each
+    with deduplication, prompt tokens left out and decoy keys. Prints and writes evidence records; an
+    account is named when its p-value survives the correction for the number of accounts."""
+    import json
+
+    from distillguard.forensics import commands
+    from distillguard.forensics.sim import NGramStudent
+
+    if commands.is_endpoint(suspect) and mode != "closed":
+        raise click.UsageError("an endpoint suspect supports only --mode closed")
+    master = _master_key(master_key_file)
+    model = commands.load_suspect(suspect, tokenizer=tokenizer, model=model_name)
+    proof = commands.prove_radioactivity(
+        model, commands.read_served(texts_path), master, suspect_name=suspect, mode=mode,  # type: ignore[arg-type]
+        decoys=decoys, prompts=prompts, max_new_tokens=max_new_tokens, accounts=accounts,
+        reference=NGramStudent.load(reference) if reference else None, alpha=alpha, seed=seed)
+    click.echo(commands.format_proof(proof))
+    if out:
+        out.write_text(json.dumps(proof.as_dict(), indent=1))
+        click.echo(f"evidence {out}")
+
+
+@prove.command("canaries")
+@click.option("--suspect",
+              help="An n-gram model file (.npz) or an OpenAI-compatible endpoint on loopback. Without it, print "
+                   "the accounts' canaries (JSONL) for planting.")
+@click.option("--accounts", "accounts_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Accounts to test: one id a line, or a served-texts JSONL file.")
+@click.option("--account", "accounts", multiple=True, help="An account to test (repeatable).")
+@click.option("--epoch", "epochs", multiple=True, required=True, help="Key epoch the canaries were planted in "
+              "(repeatable), e.g. 2026-W45.")
+@click.option("--count", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Canaries planted per account and epoch.")
+@click.option("--master-key-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help=_MASTER_KEY_HELP)
+@click.option("--mode", default="likelihood", show_default=True, type=click.Choice(["likelihood", "generate"]),
+              help="likelihood: rank each secret among all candidates (exposure); generate: ask the trigger "
+                   "questions and look for the secret in the answers (endpoint only).")
+@click.option("--model", "model_name", default="", help="Endpoint only: the model name sent in requests.")
+@click.option("--alpha", default=0.01, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Family-wise error over the accounts tested (Holm).")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the evidence records (JSON) here.")
+def prove_canaries(suspect: str | None, accounts_file: Path | None, accounts: tuple[str, ...], epochs: tuple[str, ...],
+                   count: int, master_key_file: Path | None, mode: str, model_name: str, alpha: float,
+                   out: Path | None) -> None:
+    """Query SUSPECT for every account's canaries (derived from the master key, the account and the
+    epoch) and report exposure per canary and a p-value per account; name the accounts whose canaries
+    the suspect learned, corrected for the number of accounts."""
+    import json
+
+    from distillguard.forensics import commands
+
+    names = list(dict.fromkeys([*(commands.read_accounts(accounts_file) if accounts_file else []), *accounts]))
+    if not names:
+        raise click.UsageError("give --accounts FILE or --account ID")
+    master = _master_key(master_key_file)
+    canaries = commands.account_canaries(master, names, epochs, count)  # type: ignore[arg-type]
+    if suspect is None:
+        for items in canaries.values():
+            for c in items:
+                click.echo(json.dumps(c.as_dict()))
+        return
+    if mode == "generate" and not commands.is_endpoint(suspect):
+        raise click.UsageError("--mode generate needs an endpoint suspect")
+    model = commands.load_suspect(suspect, model=model_name)
+    proof = commands.prove_canaries(model, canaries, suspect_name=suspect, mode=mode, alpha=alpha)
+    click.echo(commands.format_proof(proof))
+    if out:
+        out.write_text(json.dumps(proof.as_dict(), indent=1))
+        click.echo(f"evidence {out}")
+
+
+@prove.command("experiment")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the teacher, keys and data.")
+@click.option("--arms", default="sweep,controls,text,accounts,attacks", show_default=True,
+              help="Comma-separated arms: sweep, controls, text, accounts, attacks.")
+@click.option("--texts", default=2000, show_default=True, type=click.IntRange(min=100),
+              help="Training texts per student (200 tokens each).")
+@click.option("--decoys", default=100, show_default=True, type=click.IntRange(min=0), help="Decoy keys per test.")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False),
+              help="Write experiment.json and files to run `prove radioactivity` and `prove canaries` on.")
+def prove_experiment(seed: int, arms: str, texts: int, decoys: int, out: Path | None) -> None:
+    """The runnable demo: a seeded Markov teacher serves watermarked text, n-gram students train on a
+    watermarked share of 0-100%, and both radioactivity tests run on each (with decoy keys); then the
+    control, text-level, per-account (50 accounts, 3 harvest) and attack arms. numpy only; seconds."""
+    from distillguard.forensics.experiment import ARMS, ExperimentConfig, format_result, run_experiment
+
+    chosen = _names(arms) or ARMS
+    unknown = [a for a in chosen if a not in ARMS]
+    if unknown:
+        raise click.BadParameter(f"unknown arm(s) {', '.join(unknown)}; arms: {', '.join(ARMS)}", param_hint="--arms")
+    result = run_experiment(ExperimentConfig(seed=seed, corpus_texts=texts, decoys=decoys), chosen, artifacts=out)
+    click.echo(format_result(result))
+    if out:
+        click.echo(f"files    {out}/ (experiment.json, master.key, served.jsonl, suspect.npz, reference.npz"
+                   f"{', accounts-served.jsonl, accounts-suspect.npz, accounts.txt' if 'accounts' in chosen else ''})")
