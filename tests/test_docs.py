@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -24,10 +27,23 @@ def test_every_command_has_help_a_page_and_a_readme_row(command: str) -> None:
     text = page.read_text()
     assert text.startswith(f"# distillguard {command}")
     assert "```bash" in text.split("\n", 3)[2] or "```bash" in text[:200], "a page opens with a runnable example"
-    for option in (p for p in main.commands[command].params if p.param_type_name == "option"):
-        longest = max(option.opts, key=len)
-        assert longest in text, f"{command} option {longest} is not documented"
+    for path, cmd in _walk(main.commands[command], (command,)):
+        if path != (command,):  # a group's subcommand: help works and its page names it
+            sub = CliRunner().invoke(main, [*path, "--help"])
+            assert sub.exit_code == 0 and "Usage:" in sub.output, path
+            pattern = r"distillguard " + r"\b[^\n`]*\b".join(re.escape(part) for part in path) + r"\b"
+            assert re.search(pattern, text), f"{' '.join(path)} is not on {page.name}"
+        for option in (p for p in cmd.params if p.param_type_name == "option"):
+            longest = max(option.opts, key=len)
+            assert longest in text, f"{' '.join(path)} option {longest} is not documented"
     assert f"`distillguard {command}`" in (ROOT / "README.md").read_text()
+
+
+def _walk(cmd: click.Command, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    """The command and, for a group, every subcommand below it, with their paths."""
+    yield path, cmd
+    for name, sub in getattr(cmd, "commands", {}).items():
+        yield from _walk(sub, (*path, name))
 
 
 def test_every_behaviour_has_a_heading_in_the_simulator_docs() -> None:
