@@ -625,19 +625,21 @@ def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None,
               help="Accounts per provider.")
 @click.option("--days", default=2.0, show_default=True, type=click.FloatRange(min=0.5, max=30),
               help="Days of traffic per provider.")
+@click.option("--no-hub", is_flag=True, help="Pass the bundle as a file instead of through a hub on loopback.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
-def consortium_demo(out: Path, accounts: int, days: float, quiet: bool) -> None:
+def consortium_demo(out: Path, accounts: int, days: float, no_hub: bool, quiet: bool) -> None:
     """Three simulated providers; one hydra campaign hits all three, starting at the first. Replays each
     provider's traffic through the gateway's decision path with and without the first provider's
     published indicators, and prints the campaign's requests served before it was blocked at each, and
     whether any raw prompt, email, IP address, account id or payment fingerprint left the first provider."""
-    from distillguard.share.consortium import run_demo
+    from distillguard.share.consortium import run_demo, run_demo_with_hub
 
     def say(message: str) -> None:
         if not quiet:
             click.echo(f"  {message}", err=True)
 
-    result = run_demo(out, accounts=accounts, days=days, say=say)
+    runner = run_demo if no_hub else run_demo_with_hub
+    result = runner(out, accounts=accounts, days=days, say=say)
     click.echo(f"{'provider':<9} {'campaign accounts':>17} {'served alone':>13} {'served shared':>14} "
                f"{'sooner':>7} {'benign blocked (alone/shared)':>30}")
     for p in result.providers:

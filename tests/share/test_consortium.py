@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from distillguard.share.consortium import run_demo
+from distillguard.share.consortium import run_demo_with_hub
 
 
 def test_sharing_stops_the_campaign_sooner_at_the_other_providers_and_leaks_nothing(tmp_path: Path) -> None:
-    result = run_demo(tmp_path, accounts=90, days=0.5, providers=("A", "B"))  # the CLI runs all three
+    # Through a real hub on loopback: A POSTs its bundle, B pulls it. The CLI runs all three providers.
+    result = run_demo_with_hub(tmp_path, accounts=90, days=0.5, providers=("A", "B"))
+    assert result.transport == "hub"
     by = {p.provider: p for p in result.providers}
     assert not result.leaks
     for provider in ("B",):

@@ -210,3 +210,39 @@ def run_demo(out: Path, *, accounts: int = 300, days: float = 2.0, hub: Callable
         "leaks": result.leaks,
         "providers": [{**p.__dict__, "speedup": p.speedup} for p in result.providers]}, indent=1) + "\n")
     return result
+
+
+def run_demo_with_hub(out: Path, **kwargs: Any) -> DemoResult:
+    """``run_demo`` with the bundle travelling through a real hub on a loopback port: provider A POSTs it
+    to the consortium collection (TAXII 2.1), B and C pull it (``intel pull``'s code) into their stores."""
+    from distillguard.share.hub.auth import new_key
+    from distillguard.share.hub.config import MemberConfig, starter_config
+    from distillguard.share.hub.server import serve_in_thread
+    from distillguard.share.pull import MEDIA_TYPE, pull
+
+    config = starter_config("consortium demo hub")
+    keys: dict[str, str] = {}
+    for provider in PROVIDERS:
+        key, record = new_key()
+        keys[provider] = key
+        config = config.with_member(MemberConfig(name=f"provider-{provider.lower()}", key=record,
+                                                 groups=frozenset({"consortium"})),
+                                    read=["indicators"], write=["indicators"])
+    collection = next(iter(config.collections.values()))
+    out.mkdir(parents=True, exist_ok=True)
+    with serve_in_thread(config, str(out / "hub.db")) as hub:
+        api_root = f"{hub.url}/{collection.api_root}/"
+
+        def transport(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+            import httpx
+
+            response = httpx.post(f"{api_root}collections/{collection.id}/objects/",
+                                  content=json.dumps({"objects": bundle["objects"]}),
+                                  headers={"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE},
+                                  auth=("provider-a", keys["A"]), timeout=60)
+            response.raise_for_status()
+            store = IndicatorStore(out / "B" / "pulled.jsonl")
+            pull(store, api_root, collection.id, user="provider-b", password=keys["B"])
+            return list(store.objects.values())
+
+        return run_demo(out, hub=transport, **kwargs)
