@@ -618,6 +618,85 @@ def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None,
         click.echo(f"hub      accepted ({response.json().get('success_count', '?')} objects)")
 
 
+def _extra_items(path: Path | None) -> list[str]:
+    """Lines ``kind:value`` (e.g. ``email:someone@example.com``) from a file, normalised."""
+    from distillguard.share.psi import normalise
+
+    if path is None:
+        return []
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            kind, sep, value = line.strip().partition(":")
+            if not sep or not value:
+                raise click.ClickException(f"{path}:{n}: expected kind:value, e.g. email:someone@example.com")
+            items.append(normalise(kind, value))
+    return items
+
+
+@intel.command("psi-serve")
+@click.argument("logs", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--scan", "scan_dir", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="Serve the client addresses of this scan's blocked accounts (read from LOGS).")
+@click.option("--items", "items_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="More identifiers to serve, one kind:value per line (e.g. email:someone@example.com).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=9600, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--max-client-items", default=100_000, show_default=True, type=click.IntRange(min=1),
+              help="Largest set a peer may test in one request (a cap against enumeration).")
+def psi_serve(logs: tuple[Path, ...], scan_dir: Path | None, items_file: Path | None, host: str, port: int,
+              max_client_items: int) -> None:
+    """Answer private set intersection requests against the emails and IP addresses of accounts we
+    blocked: a peer learns which of ITS identifiers we hold, we learn only how many it asked about."""
+    import json
+
+    import uvicorn
+
+    from distillguard.share.psi import PsiServer, account_addresses
+
+    items = _extra_items(items_file)
+    if scan_dir is not None:
+        if not logs:
+            raise click.UsageError("--scan needs the LOGS the scan read")
+        blocked = {json.loads(line)["account_id"] for line in (scan_dir / "accounts.jsonl").open()
+                   if json.loads(line)["verdict"] == "block"}
+        items += list(account_addresses([str(p) for p in logs], blocked))
+    if not items:
+        raise click.UsageError("nothing to serve: give --scan with LOGS, or --items")
+    click.echo(f"serving a PSI set of {len(set(items)):,} identifiers on http://{host}:{port}/psi/v1")
+    uvicorn.run(PsiServer(items, max_client_items=max_client_items).app, host=host, port=port, log_level="warning")
+
+
+@intel.command("psi-match")
+@click.argument("logs", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--peer", required=True, help="The peer's PSI server (e.g. http://127.0.0.1:9600).")
+@click.option("--items", "items_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="More identifiers to test, one kind:value per line.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the matches as JSON lines (item, accounts).")
+def psi_match(logs: tuple[Path, ...], peer: str, items_file: Path | None, out: Path | None) -> None:
+    """Ask a peer which of our accounts' client IP addresses (from LOGS) and identifiers (--items) it
+    holds among its blocked accounts, by private set intersection. The peer's token, if it needs one,
+    is read from $DISTILLGUARD_PSI_TOKEN."""
+    import json
+    import os
+
+    from distillguard.share.psi import account_addresses
+    from distillguard.share.psi import psi_match as run_match
+
+    owners = account_addresses([str(p) for p in logs]) if logs else {}
+    items = list(owners) + _extra_items(items_file)
+    if not items:
+        raise click.UsageError("nothing to test: give LOGS or --items")
+    found = run_match(peer, items, token=os.environ.get("DISTILLGUARD_PSI_TOKEN"))
+    accounts = sorted({a for item in found for a in owners.get(item, ())})
+    click.echo(f"{len(found):,} of our {len(set(items)):,} identifiers are held by the peer; "
+               f"{len(accounts):,} of our accounts used them")
+    if out is not None:
+        out.write_text("".join(json.dumps({"item": i, "accounts": sorted(owners.get(i, ()))}) + "\n" for i in found))
+        click.echo(f"matches  {out}")
+
+
 @main.command("consortium-demo")
 @click.option("--out", "out", default=Path("distillguard-consortium"), show_default=True,
               type=click.Path(path_type=Path, file_okay=False), help="Working directory for the three providers.")
