@@ -102,9 +102,15 @@ def run() -> None:
               help="Scoring weights (JSON, as written by python -m distillguard.scoring.train). "
                    "Default: the weights shipped with distillguard.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=0), help="Rows in the terminal table.")
+@click.option("--intel", "intel_store", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Peers' indicators (from `distillguard intel pull` / `intel import`): matching accounts get the "
+                   "match as evidence and a score raised to the indicator's weight (payment or API key) or 0.6 x "
+                   "weight (prompt templates). Needs --keys.")
+@click.option("--keys", "keys", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The consortium key ring (with --intel).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_threshold: float,
-         weights: Path | None, top: int, quiet: bool) -> None:
+         weights: Path | None, top: int, intel_store: Path | None, keys: Path | None, quiet: bool) -> None:
     """Score every account and every cluster of coordinated accounts in traffic LOGS for extraction
     behaviour, with evidence and MITRE ATLAS techniques, and write OUT/accounts.jsonl,
     OUT/clusters.jsonl, OUT/summary.json and OUT/report.html. Exits 1 when an input could not be read
@@ -116,9 +122,19 @@ def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_thres
     if review_threshold > block_threshold:
         raise click.BadParameter("must not exceed --block-threshold", param_hint="--review-threshold")
     paths = list(logs)
+    matches = None
+    if intel_store is not None:
+        if keys is None:
+            raise click.UsageError("--intel needs --keys")
+        from distillguard.share.indicators import IndicatorStore, match_accounts
+        from distillguard.share.keyring import load_keyring
+
+        matches = match_accounts(IndicatorStore(intel_store), paths, load_keyring(keys))
+        click.echo(f"{len(matches):,} accounts match peers' indicators")
     with bar(_total_size(paths), "scanning", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
         summary = run_scan(paths, out, thresholds=Thresholds(review_threshold, block_threshold),
-                           model=ScoringModel.load(weights), progress=pb.update, separate_reader=None)
+                           model=ScoringModel.load(weights), progress=pb.update, separate_reader=None,
+                           peer_matches=matches)
     _print_scan(summary, out, top)
     if summary["unreadable_files"]:
         sys.exit(EXIT_FAILURE)

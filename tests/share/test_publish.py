@@ -190,3 +190,25 @@ def test_sightings_refresh_an_indicators_decay_and_opinions_carry_feedback(tmp_p
     assert any(o["type"] == "opinion" and o["opinion"] == "strongly-disagree" for o in store.objects.values())
     reloaded = IndicatorStore(tmp_path / "store.jsonl")
     assert set(reloaded.objects) == set(store.objects) and UTC
+
+
+def test_a_scan_with_peers_indicators_shows_the_match_as_evidence(tmp_path: Path,
+                                                                  published: tuple[dict, Path, Path]) -> None:
+    from datetime import UTC, datetime
+
+    from distillguard.share.indicators import IndicatorStore, match_accounts
+
+    bundle, traffic, ring_path = published
+    store = IndicatorStore(tmp_path / "store.jsonl")
+    store.add(bundle["objects"])
+    matches = match_accounts(store, [traffic], load_keyring(ring_path), at=datetime(2026, 11, 3, tzinfo=UTC))
+    strong = {a for a, ms in matches.items() if any(m.kind == "payment_fingerprint" for m in ms)}
+    assert strong and all(m.publisher == "provider-a" for ms in matches.values() for m in ms)
+    scan([traffic], tmp_path / "scan", peer_matches=matches)
+    rows = {json.loads(line)["account_id"]: json.loads(line) for line in (tmp_path / "scan" / "accounts.jsonl").open()}
+    for account in strong:
+        row = rows[account]
+        assert row["evidence"][0]["signal"] == "peer_indicator_payment_fingerprint"
+        assert "provider-a" in row["evidence"][0]["detail"] and row["score"] >= 0.9
+    unmatched = [r for a, r in rows.items() if a not in matches]
+    assert all(not e["signal"].startswith("peer_indicator") for r in unmatched for e in r["evidence"])

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -317,6 +317,9 @@ def build_outputs(analysis: Analysis, thresholds: Thresholds, model: ScoringMode
                 "detail": f"member of cluster {cluster_ids[c]} ({size} accounts, cluster score "
                           f"{analysis.cluster_scores[c]:.2f}): {lead}",
             })
+        peers = analysis.extra.get("peer_matches", {}).get(a)
+        if peers:
+            ev[:0] = [m.evidence() for m in sorted(peers, key=lambda m: -m.weight)[:3]]
         row_feats = cfeats if inherited else feats
         row = c if inherited else a
         account_rows.append({
@@ -402,11 +405,36 @@ def _version() -> str:
 
 def scan(paths: Iterable[str | Path], out_dir: str | Path, *, thresholds: Thresholds | None = None,
          model: ScoringModel | None = None, progress: Callable[[int], None] | None = None,
-         separate_reader: bool | None = False) -> dict[str, Any]:
+         separate_reader: bool | None = False, peer_matches: dict[str, list[Any]] | None = None) -> dict[str, Any]:
     """Scan logs and write every output into ``out_dir``; returns the summary (see ``analyse`` for
-    ``separate_reader``)."""
+    ``separate_reader``). ``peer_matches`` (account -> ``share.indicators.Match``) adds peers' indicators
+    as evidence (see ``apply_peer_matches``)."""
     thresholds = thresholds or Thresholds()
     model = model or ScoringModel.load()
     paths = [Path(p) for p in paths]
     analysis = analyse(paths, model=model, progress=progress, separate_reader=separate_reader)
+    if peer_matches:
+        apply_peer_matches(analysis, peer_matches)
     return write_outputs(analysis, out_dir, thresholds=thresholds, model=model, inputs=[str(p) for p in paths])
+
+
+#: How much a peer's indicator can raise an account's score, by kind, times its decay weight: a payment
+#: fingerprint or API key a peer blocked identifies the actor (a fresh match blocks); shared prompt
+#: templates only corroborate (review at most).
+PEER_CEILING: Final = {"payment_fingerprint": 1.0, "api_key": 1.0, "template_bands": 0.6}
+
+
+def apply_peer_matches(analysis: Analysis, peer_matches: dict[str, list[Any]]) -> int:
+    """Raise matched accounts' final scores to ceiling x weight (never lower them) and keep the matches
+    for their evidence. Returns how many accounts matched."""
+    index = {a: i for i, a in enumerate(analysis.events.account_ids)}
+    kept: dict[int, list[Any]] = {}
+    for account, matches in peer_matches.items():
+        i = index.get(account)
+        if i is None or not matches:
+            continue
+        best = max(PEER_CEILING.get(m.kind, 0.5) * m.weight for m in matches)
+        analysis.final_scores[i] = max(float(analysis.final_scores[i]), best)
+        kept[i] = matches
+    analysis.extra["peer_matches"] = kept
+    return len(kept)
