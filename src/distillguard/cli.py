@@ -369,6 +369,14 @@ def replay(logs: tuple[Path, ...], out: Path, policy: Path | None, weights: Path
         sys.exit(EXIT_FAILURE)
 
 
+def _forensics_key(path: Path | None) -> object:
+    if path is None:
+        return None
+    from distillguard.forensics.keys import MasterKey
+
+    return MasterKey.load(path)
+
+
 @main.command()
 @click.option("--upstream", required=True,
               help="Root URL of the OpenAI-compatible API to protect, e.g. http://127.0.0.1:8000 "
@@ -401,9 +409,12 @@ def replay(logs: tuple[Path, ...], out: Path, policy: Path | None, weights: Path
 @click.option("--read-timeout", default=600.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Longest wait in seconds for the upstream's next bytes (then 504, or an in-band error event "
                    "once a stream has started).")
+@click.option("--forensics-key", "forensics_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="File with the forensics master key (hex): degraded answers to suspect accounts then carry one of "
+                   "the account's canaries, and the key id is logged beside them (see docs/forensics.md).")
 def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path | None, account_header: str | None,
             unknown_key: str, key_secret: str, log_path: Path | None, redis_url: str | None, weights: Path | None,
-            max_body_bytes: int, connect_timeout: float, read_timeout: float) -> None:
+            max_body_bytes: int, connect_timeout: float, read_timeout: float, forensics_key: Path | None) -> None:
     """Serve a reverse proxy in front of an OpenAI-compatible API that decides every request to
     /v1/chat/completions, /v1/completions and /v1/responses (allow, throttle, degrade or block) from the
     scan's signals, scores and clusters, and passes every other path through. Appends each request and
@@ -431,7 +442,8 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
         config = GatewayConfig(upstream=upstream, keys=key_map,
                                account_header=account_header, unknown_key=unknown_key,  # type: ignore[arg-type]
                                key_secret=key_secret.encode(), log_path=log_path, max_body_bytes=max_body_bytes,
-                               timeouts=Timeouts(connect=connect_timeout, read=read_timeout))
+                               timeouts=Timeouts(connect=connect_timeout, read=read_timeout),
+                               forensics_key=_forensics_key(forensics_key))
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     decider = Decider(loaded, model=ScoringModel.load(weights), rate=rate)

@@ -672,3 +672,41 @@ def test_sigkill_right_after_responses_keeps_every_completed_line(
     lines = [json.loads(line) for line in log_path.read_text().splitlines()]
     assert [line["decision"]["reference"] for line in lines] == references
     assert {line["account_id"] for line in lines} == {"acct_cli"}
+
+
+@pytest.fixture(scope="module")
+def gw_forensics(upstream: tuple[Served, UpstreamState], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gw]:
+    from distillguard.forensics.keys import MasterKey
+
+    policy = policy_from_dict({"thresholds": {"degrade": 0.0, "block": 1.0}, "window": {"refresh_seconds": 0.05}})
+    g = _start(upstream[0].url, policy, tmp_path_factory.mktemp("forensics"), forensics_key=MasterKey(b"m" * 32))
+    g.client("sk-suspect").chat.completions.create(model="m", messages=[{"role": "user", "content": "warm up"}])
+    deadline = time.monotonic() + 15
+    while not g.gateway.decider.standing:
+        assert time.monotonic() < deadline, "the background refresh never scored the window"
+        time.sleep(0.05)
+    yield g
+    g.served.stop()
+
+
+def test_degraded_answers_carry_the_accounts_canary_and_the_key_id_is_logged(gw_forensics: Gw) -> None:
+    from distillguard.forensics.canaries import canaries_for
+    from distillguard.forensics.keys import MasterKey, tier_policy
+
+    answer = gw_forensics.client("sk-suspect").chat.completions.create(
+        model="m", messages=[{"role": "user", "content": "forensic-marker"}])
+    content = answer.choices[0].message.content or ""
+    assert content.startswith("echo: forensic-marker\n\n")
+    deadline = time.monotonic() + 5
+    line = None
+    while line is None and time.monotonic() < deadline:
+        lines = [json.loads(x) for x in gw_forensics.log.read_text().splitlines()]  # type: ignore[union-attr]
+        line = next((x for x in lines if "forensic-marker" in json.dumps(x["request"])), None)
+        time.sleep(0.05)
+    assert line is not None
+    info = line["decision"]["forensics"]
+    key = MasterKey(b"m" * 32).account_key(line["account_id"], info["epoch"])
+    assert info["key_id"] == key.key_id and info["planted"] is True and info["tier"] == "suspect"
+    canary = canaries_for(key, tier_policy("suspect").canaries)[info["canary"]]
+    assert content.endswith(canary.statement)
+    assert line["response"]["text"].endswith(canary.statement)  # the log keeps what was served

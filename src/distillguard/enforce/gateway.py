@@ -107,6 +107,9 @@ class GatewayConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     refresh_interval_s: float = 0.5  # how often finished requests are folded and the window refreshed
     max_connections: int = 1000  # upstream connection pool
+    # The forensics master key (distillguard.forensics.keys.MasterKey): when set, a degrade that marks for
+    # watermarking also plants one of the account's canaries in non-streamed answers and logs the key id.
+    forensics_key: Any = None
 
     def __post_init__(self) -> None:
         if not self.upstream.startswith(("http://", "https://")):
@@ -167,6 +170,7 @@ class _Call:
     user_agent: str | None
     decide_us: float
     changes: list[str] = field(default_factory=list)
+    forensics: dict[str, Any] | None = None  # key id, tier, canary planted (logged beside the output)
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [(b"x-distillguard-action", self.decision.effective().encode()),
@@ -491,7 +495,33 @@ class Gateway:
             strip = d.strip_reasoning
             if d.watermark:
                 extra.append((b"x-distillguard-watermark", b"suspect"))
+                if self.config.forensics_key is not None:
+                    call.forensics = self._forensics(call)
         return await self._forward(request, call, payload, strip, extra)
+
+    def _forensics(self, call: _Call) -> dict[str, Any]:
+        """The suspect tier's key id for this account and week, and which canary to plant."""
+        from distillguard.forensics.keys import tier_policy
+
+        week = time.strftime("%G-W%V", time.gmtime(call.arrived))
+        key = self.config.forensics_key.account_key(call.identity.account_id, week)
+        tier = tier_policy("suspect")
+        index = int.from_bytes(call.request_id.encode()[-4:], "big") % max(tier.canaries, 1)
+        return {"key_id": key.key_id, "epoch": week, "tier": "suspect", "canary": index, "planted": False}
+
+    def _plant(self, call: _Call, obj: Any) -> bool:
+        """Append the account's canary to the answer's text (the first choice, or /v1/responses output)."""
+        from distillguard.forensics.canaries import canaries_for
+        from distillguard.forensics.keys import tier_policy
+
+        info = call.forensics
+        if info is None or not isinstance(obj, dict):
+            return False
+        key = self.config.forensics_key.account_key(call.identity.account_id, info["epoch"])
+        canary = canaries_for(key, tier_policy("suspect").canaries)[info["canary"]]
+        planted = plant_canary(obj, call.endpoint, canary.statement)
+        info["planted"] = planted
+        return planted
 
     def _block(self, call: _Call) -> Response:
         d = call.decision
@@ -571,7 +601,10 @@ class Gateway:
             except (msgspec.DecodeError, UnicodeDecodeError):
                 obj = None
             if obj is not None:
-                if strip and strip_reasoning(obj, call.endpoint):
+                changed = strip and strip_reasoning(obj, call.endpoint)
+                if call.forensics is not None and response.status_code < 300:
+                    changed = self._plant(call, obj) or changed
+                if changed:
                     data = _encode(obj)
                 record = ResponseRecord.from_body(call.endpoint, obj)
         self.finish(call, response.status_code, record)
@@ -657,6 +690,8 @@ class Gateway:
             decision["bypass"] = call.bypass
         if call.changes:
             decision["changes"] = call.changes
+        if call.forensics is not None:
+            decision["forensics"] = call.forensics
         line: dict[str, Any] = {"request_id": call.request_id, "timestamp": _timestamp(call.arrived),
                                 "account_id": call.identity.account_id}
         if call.identity.api_key_id:
@@ -781,6 +816,33 @@ def _prompt_text(body: dict[str, Any]) -> str:
             if isinstance(message, dict) and isinstance(message.get("content"), str):
                 return message["content"]
     return ""
+
+
+def plant_canary(obj: dict[str, Any], endpoint: str, statement: str) -> bool:
+    """Append ``statement`` as a closing paragraph of a non-streamed answer; False when there is no text."""
+    suffix = "\n\n" + statement
+    if endpoint.endswith("/responses"):
+        for item in obj.get("output") or []:
+            if isinstance(item, dict) and item.get("type") == "message":
+                for part in item.get("content") or []:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str):
+                        part["text"] += suffix
+                        if isinstance(obj.get("output_text"), str):
+                            obj["output_text"] += suffix
+                        return True
+        return False
+    choices = obj.get("choices") or []
+    if not choices or not isinstance(choices[0], dict):
+        return False
+    first = choices[0]
+    message = first.get("message")
+    if isinstance(message, dict) and isinstance(message.get("content"), str):
+        message["content"] += suffix
+        return True
+    if isinstance(first.get("text"), str):
+        first["text"] += suffix
+        return True
+    return False
 
 
 def create_app(config: GatewayConfig, decider: Decider | None = None) -> Starlette:
