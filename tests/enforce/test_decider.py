@@ -68,3 +68,13 @@ def test_refresh_folds_only_requests_strictly_before_now() -> None:
     assert d.stats.window_events == 6 and d.stats.failures == 0
     assert isinstance(d.standing, dict)
     assert pa.types.is_timestamp(rows_to_batch(rows).schema.field("timestamp").type)
+
+
+def test_failing_open_on_rate_state_still_degrades_a_suspect() -> None:
+    from distillguard.enforce.decider import Standing
+
+    d = Decider(Policy(), rate=_BrokenRate())
+    d._standing = {"s": Standing(score=0.7, own=0.7, requests=50, cluster_id=None, cluster_score=0.0,
+                                 cluster_size=0, lead="")}
+    assert d.decide("s", now_ms=0).action == "degrade"  # the rate check is skipped, not the rest
+    assert d.decide("other", now_ms=0).code == "fail_open" and d.bypasses == 2

@@ -107,15 +107,17 @@ class Decider:
             code = "extraction_cluster" if standing.cluster_score >= standing.own else "extraction_account"
             return Decision("block", standing.score, self._reasons(standing), code=code, shadow=shadow,
                             cluster_id=standing.cluster_id)
+        failed_open = ""
         try:
             retry = self.rate.check(account_id, now / 1000.0)
         except Exception as exc:  # state failure: obey the throttle class's fail mode
             if policy.fail.throttle == "closed":
                 return Decision("throttle", 0.0, (f"rate state failed ({exc}); failing closed",),
                                 code="fail_closed", retry_after_s=1.0, shadow=shadow)
-            self.bypasses += 1  # failing open is a bypass: counted, and visible in the decision's code
-            return Decision("allow", standing.score if standing else 0.0,
-                            (f"rate state failed ({exc}); failing open",), code="fail_open", shadow=shadow)
+            # Failing open skips the rate check only (a bypass: counted, and named in the decision); the
+            # checks after it still apply.
+            self.bypasses += 1
+            retry, failed_open = None, f"rate state failed ({exc}); failing open"
         if retry is not None:
             rl = policy.rate_limit
             return Decision("throttle", standing.score if standing else 0.0,
@@ -126,7 +128,8 @@ class Decider:
         if standing is not None and standing.score >= policy.degrade_threshold:
             return Decision("degrade", standing.score, self._reasons(standing), code="suspect_degraded",
                             degrade=policy.degrade, shadow=shadow, cluster_id=standing.cluster_id)
-        return Decision("allow", standing.score if standing else 0.0, shadow=shadow,
+        return Decision("allow", standing.score if standing else 0.0, (failed_open,) if failed_open else (),
+                        code="fail_open" if failed_open else "", shadow=shadow,
                         cluster_id=standing.cluster_id if standing else None)
 
     def _peer(self, account_id: str, shadow: bool) -> Decision | None:
