@@ -133,3 +133,22 @@ def test_a_tier_change_inside_an_epoch_is_tested_per_scheme(world: World) -> Non
     schemes = [e.scheme for e in proof.evidence["acct_moved"]]
     assert schemes == ["gumbel:h=4", "kgw:h=1,gamma=0.25,delta=3"]
     assert proof.named == ["acct_moved"]
+
+
+def test_the_open_test_leaves_out_pairs_a_model_copies_from_its_own_context() -> None:
+    import numpy as np
+
+    from distillguard.forensics.radioactivity import Served, _open_pairs
+    from distillguard.forensics.watermark import WatermarkSpec
+
+    wm = WatermarkSpec.parse("kgw:h=1,gamma=0.25,delta=3").build(b"k" * 32, "key")
+    segment = list(range(100, 140))
+    text = Served("a", "e", "key", "kgw:h=1,gamma=0.25,delta=3", (1, 2, 3), tuple([*segment, 7, *segment]))
+    response = np.array(text.response)
+    # A model that knows nothing on the first pass (always 999) and copies the segment on its repeat, as an
+    # induction head does: the repeat's predicted pairs all occurred earlier in the text itself.
+    copier = np.where(np.arange(len(response)) <= len(segment), 999, response)
+    pairs, considered = _open_pairs([text], [copier], [wm])
+    ((_, _windows, tokens),) = pairs.values()
+    assert considered == len(response)
+    assert set(tokens.tolist()) <= {999, 100}  # the copied pairs are left out; what remains is not copying

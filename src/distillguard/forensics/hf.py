@@ -1,8 +1,16 @@
 """Hugging Face transformers adapters, defined only when transformers (and torch) are installed.
 
 - ``WatermarkLogitsProcessor``: any ``Watermark`` as a ``transformers.LogitsProcessor``, so a local
-  causal LM serves with it: ``model.generate(..., logits_processor=LogitsProcessorList([proc]))``.
-  Put it last (after temperature, top-k and top-p): the Gumbel scheme leaves one token.
+  causal LM serves with it. It must run last, after temperature, top-k and top-p (the Gumbel scheme
+  leaves one token and samples from the distribution it is given). ``generate`` runs the processors
+  passed in ``logits_processor`` *before* its own temperature, top-k and top-p, so
+  ``generate(temperature=0.7, logits_processor=[proc])`` would bias the untempered logits (KGW's
+  ``delta`` then acts as ``delta / T``; Gumbel samples at temperature 1 and ignores top-k/top-p).
+  ``sampling_processors(watermark, temperature=..., top_k=..., top_p=...)`` builds the list in the
+  right order; pass it with generate's own sampling turned off::
+
+      model.generate(ids, do_sample=True, temperature=1.0, top_k=0, top_p=1.0,
+                     logits_processor=sampling_processors(wm, temperature=0.7, top_p=0.95))
 - ``SynthIDWatermark``: transformers' SynthID-Text processor (Dathathri et al. 2024, Nature) behind
   the ``Watermark`` interface, keyed from our account keys. Detection is the binomial tail of the
   g-values summed over depth (each is a fair coin under the null); this is the simple mean-score
@@ -24,10 +32,10 @@ from distillguard.forensics.watermark import Watermark, WatermarkSpec, binomial_
 
 try:  # optional: the class below exists only where transformers is installed
     import torch
-    from transformers import LogitsProcessor
+    from transformers import LogitsProcessor, LogitsProcessorList
 except ImportError:  # pragma: no cover - depends on the environment
     torch = None
-    LogitsProcessor = None
+    LogitsProcessor = LogitsProcessorList = None
 
 AVAILABLE = LogitsProcessor is not None
 
@@ -60,6 +68,25 @@ def logits_processor(watermark: Watermark) -> Any:
     """``watermark`` as a transformers ``LogitsProcessor`` (ConfigError without transformers)."""
     _require()
     return WatermarkLogitsProcessor(watermark)
+
+
+def sampling_processors(watermark: Watermark, *, temperature: float = 1.0, top_k: int = 0,
+                        top_p: float = 1.0) -> Any:
+    """A ``LogitsProcessorList``: temperature, top-k, top-p, then ``watermark`` last.
+
+    Pass it to ``generate`` with ``do_sample=True, temperature=1.0, top_k=0, top_p=1.0`` so generate adds
+    no warpers of its own after the watermark (see the module docstring)."""
+    _require()
+    from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    procs: list[Any] = []
+    if temperature != 1.0:
+        procs.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        procs.append(TopKLogitsWarper(top_k))
+    if top_p < 1.0:
+        procs.append(TopPLogitsWarper(top_p))
+    return LogitsProcessorList([*procs, WatermarkLogitsProcessor(watermark)])
 
 
 class SynthIDWatermark(Watermark):

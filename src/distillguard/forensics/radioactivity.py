@@ -187,6 +187,17 @@ def _open_pairs(texts: Sequence[Served], predictions: Sequence[np.ndarray], wate
         considered += len(positions)
         windows = ids[positions[:, None] + np.arange(-wm.window, 0)[None, :]] if wm.window else np.zeros(
             (len(positions), 0), np.int64)
+        if len(positions):
+            # Leave out in-context copies: a position whose (window, predicted token) pair already occurs
+            # earlier in the same text. A real LM reading watermarked text repeats pairs it has just read
+            # (induction), which says nothing about its training: without this filter an untouched model
+            # tests "radioactive" (the real-model run: p 4e-15 for the teacher itself, 0.23 with it).
+            text_codes = row_codes(np.lib.stride_tricks.sliding_window_view(ids, wm.window + 1))
+            codes, first = np.unique(text_codes, return_index=True)  # the pair ending at j starts at j - w
+            predicted = row_codes(np.concatenate([windows, preds[:, None]], axis=1))
+            at = np.minimum(np.searchsorted(codes, predicted), len(codes) - 1)
+            copied = (codes[at] == predicted) & (first[at] + wm.window < positions)
+            windows, preds = windows[~copied], preds[~copied]
         entry = by_key.setdefault((wm.key_id, str(wm.spec)), (wm, [], []))
         entry[1].append(windows)
         entry[2].append(preds)
