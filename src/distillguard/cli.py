@@ -30,6 +30,20 @@ def main() -> None:
     """
 
 
+def _peer_matches(store: Path | None, keys: Path | None, paths: list[Path], *, templates: bool) -> dict | None:
+    """Our accounts matching peers' indicators (``--intel`` with ``--keys``), or None without ``--intel``."""
+    if store is None:
+        return None
+    if keys is None:
+        raise click.UsageError("--intel needs --keys")
+    from distillguard.share.indicators import IndicatorStore, match_accounts
+    from distillguard.share.keyring import load_keyring
+
+    matches = match_accounts(IndicatorStore(store), paths, load_keyring(keys), templates=templates)
+    click.echo(f"{len(matches):,} accounts match peers' indicators")
+    return matches
+
+
 def _total_size(paths: list[Path]) -> int:
     return sum(p.stat().st_size for p in paths if p.exists())
 
@@ -122,15 +136,7 @@ def scan(logs: tuple[Path, ...], out: Path, review_threshold: float, block_thres
     if review_threshold > block_threshold:
         raise click.BadParameter("must not exceed --block-threshold", param_hint="--review-threshold")
     paths = list(logs)
-    matches = None
-    if intel_store is not None:
-        if keys is None:
-            raise click.UsageError("--intel needs --keys")
-        from distillguard.share.indicators import IndicatorStore, match_accounts
-        from distillguard.share.keyring import load_keyring
-
-        matches = match_accounts(IndicatorStore(intel_store), paths, load_keyring(keys))
-        click.echo(f"{len(matches):,} accounts match peers' indicators")
+    matches = _peer_matches(intel_store, keys, paths, templates=True)
     with bar(_total_size(paths), "scanning", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
         summary = run_scan(paths, out, thresholds=Thresholds(review_threshold, block_threshold),
                            model=ScoringModel.load(weights), progress=pb.update, separate_reader=None,
@@ -345,15 +351,7 @@ def replay(logs: tuple[Path, ...], out: Path, policy: Path | None, weights: Path
     from distillguard.scoring.model import ScoringModel
 
     paths = list(logs)
-    matches = None
-    if intel_store is not None:
-        if keys is None:
-            raise click.UsageError("--intel needs --keys")
-        from distillguard.share.indicators import IndicatorStore, match_accounts
-        from distillguard.share.keyring import load_keyring
-
-        matches = match_accounts(IndicatorStore(intel_store), paths, load_keyring(keys), templates=False)
-        click.echo(f"{len(matches):,} accounts match peers' indicators")
+    matches = _peer_matches(intel_store, keys, paths, templates=False)
     with bar(_total_size(paths), "reading", unit="B", unit_scale=True, enabled=False if quiet else None) as pb:
         summary = run_replay(paths, out, policy=load_policy(policy), model=ScoringModel.load(weights),
                              progress=pb.update, peer_matches=matches)
@@ -492,7 +490,6 @@ def publish(logs: tuple[Path, ...], scan_dir: Path, keys: Path, publisher: str, 
     digests, prompt templates as keyed MinHash band digests. The bundle must pass the sharing policy
     (the offending path is named otherwise) before it is written or sent."""
     import json
-    import os
 
     from distillguard.share.keyring import load_keyring
     from distillguard.share.publish import build_bundle
@@ -511,19 +508,22 @@ def publish(logs: tuple[Path, ...], scan_dir: Path, keys: Path, publisher: str, 
                f"fewer than {min_accounts} accounts); {stats.objects} objects passed the sharing policy")
     click.echo(f"bundle   {out}")
     if hub:
-        import httpx
-
-        password = os.environ.get("DISTILLGUARD_HUB_KEY", "")
-        url = hub.rstrip("/") + f"/collections/{collection}/objects/"
-        media = "application/taxii+json;version=2.1"
-        response = httpx.post(url, content=json.dumps({"objects": bundle["objects"]}),
-                              headers={"Content-Type": media, "Accept": media},
-                              auth=(user, password) if user else None, timeout=30)
-        if response.status_code >= 300:
-            raise click.ClickException(f"the hub answered {response.status_code}: {response.text[:300]}")
-        status = response.json()
+        status = _push(hub, collection, bundle, user)
         click.echo(f"hub      {status.get('success_count', '?')} accepted, {status.get('failure_count', '?')} "
                    f"failed (status {status.get('id', '?')})")
+
+
+def _push(hub: str, collection: str | None, bundle: dict, user: str | None) -> dict:
+    """POST a bundle's objects to a hub collection (the key from $DISTILLGUARD_HUB_KEY); errors exit 1."""
+    import os
+
+    from distillguard.share.pull import HubError, push
+
+    try:
+        return push(hub, collection or "", bundle["objects"], user=user,
+                    password=os.environ.get("DISTILLGUARD_HUB_KEY", ""))
+    except HubError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @intel.command("import")
@@ -620,7 +620,6 @@ def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None,
     """Report that we see a peer's indicator too (a STIX sighting, which refreshes its decay for every
     member) and/or give feedback on it (an opinion: disagree for a false positive)."""
     import json
-    import os
 
     from distillguard.share.publish import EXTENSION_ID
     from distillguard.share.sharing_policy import SharingPolicy, check_bundle
@@ -634,16 +633,7 @@ def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None,
     if hub:
         if not collection:
             raise click.UsageError("--hub needs --collection")
-        import httpx
-
-        media = "application/taxii+json;version=2.1"
-        response = httpx.post(hub.rstrip("/") + f"/collections/{collection}/objects/",
-                              content=json.dumps({"objects": bundle["objects"]}),
-                              headers={"Content-Type": media, "Accept": media},
-                              auth=(user, os.environ.get("DISTILLGUARD_HUB_KEY", "")) if user else None, timeout=30)
-        if response.status_code >= 300:
-            raise click.ClickException(f"the hub answered {response.status_code}: {response.text[:300]}")
-        click.echo(f"hub      accepted ({response.json().get('success_count', '?')} objects)")
+        click.echo(f"hub      accepted ({_push(hub, collection, bundle, user).get('success_count', '?')} objects)")
 
 
 def _extra_items(path: Path | None) -> list[str]:

@@ -227,6 +227,19 @@ def _start(upstream_url: str, policy: Policy, tmp: Path, *, decider: Decider | N
     return Gw(Served(gateway.app), gateway, log_path)
 
 
+def _start_suspect(upstream_url: str, tmp: Path, **config: Any) -> Gw:
+    """A gateway whose every account is degraded once the window has scored it (degrade threshold 0), warmed
+    up through the real record -> refresh -> decide path with one request from sk-suspect."""
+    policy = policy_from_dict({"thresholds": {"degrade": 0.0, "block": 1.0}, "window": {"refresh_seconds": 0.05}})
+    g = _start(upstream_url, policy, tmp, **config)
+    g.client("sk-suspect").chat.completions.create(model="m", messages=[{"role": "user", "content": "warm up"}])
+    deadline = time.monotonic() + 15
+    while not g.gateway.decider.standing:
+        assert time.monotonic() < deadline, "the background refresh never scored the window"
+        time.sleep(0.05)
+    return g
+
+
 KEYS = {"sk-alice": "acct_alice", "sk-blocked": "acct_blocked", "sk-log": "acct_log"}
 
 
@@ -358,14 +371,7 @@ def test_throttle_answer_has_retry_after_and_ratelimit_headers(gw_throttle: Gw) 
 def gw_degrade(upstream: tuple[Served, UpstreamState], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gw]:
     # Every account the window has seen scores >= 0, so it is degraded from the first refresh after its
     # first request on: the real record -> refresh -> decide path, with thresholds that make it certain.
-    policy = policy_from_dict({"thresholds": {"degrade": 0.0, "block": 1.0}, "window": {"refresh_seconds": 0.05}})
-    g = _start(upstream[0].url, policy, tmp_path_factory.mktemp("degrade"))
-    client = g.client("sk-suspect")
-    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "warm up"}])
-    deadline = time.monotonic() + 15
-    while not g.gateway.decider.standing:
-        assert time.monotonic() < deadline, "the background refresh never scored the window"
-        time.sleep(0.05)
+    g = _start_suspect(upstream[0].url, tmp_path_factory.mktemp("degrade"))
     yield g
     g.served.stop()
 
@@ -678,13 +684,7 @@ def test_sigkill_right_after_responses_keeps_every_completed_line(
 def gw_forensics(upstream: tuple[Served, UpstreamState], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gw]:
     from distillguard.forensics.keys import MasterKey
 
-    policy = policy_from_dict({"thresholds": {"degrade": 0.0, "block": 1.0}, "window": {"refresh_seconds": 0.05}})
-    g = _start(upstream[0].url, policy, tmp_path_factory.mktemp("forensics"), forensics_key=MasterKey(b"m" * 32))
-    g.client("sk-suspect").chat.completions.create(model="m", messages=[{"role": "user", "content": "warm up"}])
-    deadline = time.monotonic() + 15
-    while not g.gateway.decider.standing:
-        assert time.monotonic() < deadline, "the background refresh never scored the window"
-        time.sleep(0.05)
+    g = _start_suspect(upstream[0].url, tmp_path_factory.mktemp("forensics"), forensics_key=MasterKey(b"m" * 32))
     yield g
     g.served.stop()
 

@@ -42,6 +42,7 @@ from scipy import stats
 from distillguard.bench.vectors import Encoder, HashedNgrams
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
+from distillguard.events.reader import regroup
 
 LogPaths = Sequence[str | Path]
 
@@ -86,16 +87,7 @@ BATCH_ROWS: Final = 16_384
 def _batches(paths: LogPaths, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The events of ``paths`` in batches of about ``rows`` rows; LogReadError when no file could be read."""
     report = ReadReport()
-    group: list[pa.RecordBatch] = []
-    count = 0
-    for batch in read_events([Path(p) for p in paths], report=report):
-        group.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.concat_batches(group) if len(group) > 1 else group[0]
-            group, count = [], 0
-    if group:
-        yield pa.concat_batches(group) if len(group) > 1 else group[0]
+    yield from regroup(read_events([Path(p) for p in paths], report=report), rows)
     unreadable = report.unreadable
     if unreadable and len(unreadable) == len(report.files):
         raise LogReadError(unreadable[0].path, unreadable[0].error or "no line is a valid log event")

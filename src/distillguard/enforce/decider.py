@@ -34,6 +34,7 @@ from distillguard.enforce.decision import Decision
 from distillguard.enforce.policy import Policy
 from distillguard.enforce.state import MemoryRate, RateState
 from distillguard.events import ReadReport
+from distillguard.events.reader import split_unknown
 from distillguard.events.schema import LogLine, flatten, rows_to_batch
 from distillguard.scoring.model import ScoringModel
 from distillguard.signals.request import request_signals
@@ -160,8 +161,6 @@ class Decider:
     def record(self, line: dict[str, Any]) -> None:
         """Queue one finished request, a contract §1 line as a dict (the gateway's path). Fields the
         contract does not know (e.g. the gateway's ``decision``) are set aside as the log reader does."""
-        from distillguard.events.reader import split_unknown
-
         known, _ = split_unknown(line)
         row = flatten(msgspec.convert(known, LogLine), None)
         self.record_batch(rows_to_batch([row]))

@@ -27,6 +27,7 @@ from distillguard.accounts.store import Events, EventStore
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
 from distillguard.events.parallel import read_events_parallel
+from distillguard.events.reader import regroup
 from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
 from distillguard.scoring.atlas import TECHNIQUES
 from distillguard.scoring.model import ScoringModel, evidence
@@ -74,20 +75,6 @@ class Analysis:
 SIGNAL_ROWS = 16_384
 
 
-def _regroup(batches: Iterable[pa.RecordBatch], rows: int) -> Iterable[pa.RecordBatch]:
-    """Concatenate consecutive batches into batches of at least ``rows`` rows (the last may be short)."""
-    group: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        group.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.concat_batches(group) if len(group) > 1 else group[0]
-            group, count = [], 0
-    if group:
-        yield pa.concat_batches(group) if len(group) > 1 else group[0]
-
-
 def analyse(
     paths: Iterable[str | Path],
     *,
@@ -117,7 +104,7 @@ def analyse(
     # folded in reading order.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signals") as pool:
         pending: deque[tuple[Future[pa.RecordBatch], pa.RecordBatch]] = deque()
-        for batch in _regroup(reader(paths, report=report, progress=progress), SIGNAL_ROWS):
+        for batch in regroup(reader(paths, report=report, progress=progress), SIGNAL_ROWS):
             pending.append((pool.submit(request_signals, batch), batch))
             while len(pending) > workers:
                 future, done = pending.popleft()

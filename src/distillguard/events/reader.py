@@ -140,6 +140,21 @@ def read_events(
         yield from _read_file(Path(path), file_report, batch_rows, max_line_bytes, progress)
 
 
+def regroup(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Concatenate consecutive batches into batches of at least ``rows`` rows (the last may be short):
+    per-call costs of the signals (pattern compilation) are paid once per group, not per small batch."""
+    group: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        group.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.concat_batches(group) if len(group) > 1 else group[0]
+            group, count = [], 0
+    if group:
+        yield pa.concat_batches(group) if len(group) > 1 else group[0]
+
+
 def read_table(paths: Iterable[str | Path], *, report: ReadReport | None = None) -> pa.Table:
     """Read whole files into one table (convenient for small logs and tests; streams are preferred)."""
     from distillguard.events.schema import EVENT_SCHEMA

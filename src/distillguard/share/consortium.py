@@ -28,6 +28,8 @@ from typing import Any, Final
 from distillguard.enforce.replay import DECISIONS_FILE, replay
 from distillguard.share.indicators import IndicatorStore, match_accounts
 from distillguard.share.keyring import ConsortiumKey, KeyRing
+from distillguard.share.publish import stix_time
+from distillguard.share.sharing_policy import EMAIL
 from distillguard.sim import simulate
 
 PROVIDERS: Final = ("A", "B", "C")
@@ -61,10 +63,6 @@ class DemoResult:
     transport: str = "file"
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
 def _ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
@@ -96,9 +94,9 @@ def _transplant(campaign: list[dict[str, Any]], provider: str, hours: int) -> li
         y["org_id"] = f"org_{tag[8:16]}"
         y["api_key_id"] = f"key_{tag[16:22]}"
         y["request_id"] = f"req_{hashlib.sha256((provider + x['request_id']).encode()).hexdigest()[:24]}"
-        y["timestamp"] = _iso(_ms(x["timestamp"]) + shift)
+        y["timestamp"] = stix_time(_ms(x["timestamp"]) + shift)
         if y.get("billing", {}).get("account_created"):
-            y["billing"]["account_created"] = _iso(_ms(y["billing"]["account_created"]) + shift)
+            y["billing"]["account_created"] = stix_time(_ms(y["billing"]["account_created"]) + shift)
         out.append(y)
     return out
 
@@ -121,10 +119,8 @@ def _served(decisions: Path, accounts: set[str], labels: dict[str, Any]) -> tupl
 
 
 def _leaks(bundle_text: str, lines: list[dict[str, Any]]) -> list[str]:
-    import re
-
     found = []
-    if re.search(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", bundle_text):
+    if EMAIL.search(bundle_text):
         found.append("an email address")
     secrets_ = set()
     for x in lines:
@@ -173,7 +169,7 @@ def run_demo(out: Path, *, accounts: int = 300, days: float = 2.0, hub: Callable
 
     ring = KeyRing((ConsortiumKey("demo-1", secrets.token_bytes(32), datetime(2026, 1, 1, tzinfo=UTC)),))
     cutoff = start + DELAY_HOURS["B"] * 3_600_000
-    say(f"provider A scans what it saw until {_iso(cutoff)} and publishes its block verdicts")
+    say(f"provider A scans what it saw until {stix_time(cutoff)} and publishes its block verdicts")
     seen = [x for x in lines_a if _ms(x["timestamp"]) < cutoff]
     _write(out / "A" / "until_cutoff.jsonl.gz", seen)
     scan([out / "A" / "until_cutoff.jsonl.gz"], out / "A" / "scan")
@@ -218,7 +214,7 @@ def run_demo_with_hub(out: Path, **kwargs: Any) -> DemoResult:
     from distillguard.share.hub.auth import new_key
     from distillguard.share.hub.config import MemberConfig, starter_config
     from distillguard.share.hub.server import serve_in_thread
-    from distillguard.share.pull import MEDIA_TYPE, pull
+    from distillguard.share.pull import pull, push
 
     config = starter_config("consortium demo hub")
     keys: dict[str, str] = {}
@@ -234,13 +230,7 @@ def run_demo_with_hub(out: Path, **kwargs: Any) -> DemoResult:
         api_root = f"{hub.url}/{collection.api_root}/"
 
         def transport(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-            import httpx
-
-            response = httpx.post(f"{api_root}collections/{collection.id}/objects/",
-                                  content=json.dumps({"objects": bundle["objects"]}),
-                                  headers={"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE},
-                                  auth=("provider-a", keys["A"]), timeout=60)
-            response.raise_for_status()
+            push(api_root, collection.id, bundle["objects"], user="provider-a", password=keys["A"])
             store = IndicatorStore(out / "B" / "pulled.jsonl")
             pull(store, api_root, collection.id, user="provider-b", password=keys["B"])
             return list(store.objects.values())

@@ -71,9 +71,12 @@ class PublishStats:
     by_type: dict[str, int] = field(default_factory=dict)
 
 
-def _ts(ms: float | None = None) -> str:
-    at = datetime.now(UTC) if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+def stix_time(ms: float | None = None) -> str:
+    """A STIX timestamp (UTC, milliseconds) for epoch milliseconds ``ms``, or for now."""
+    if ms is None:
+        ms = datetime.now(UTC).timestamp() * 1000
+    seconds, millis = divmod(int(ms), 1000)  # integer arithmetic: no float rounding of the milliseconds
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
 
 
 def _id(kind: str, *parts: str) -> str:
@@ -196,7 +199,7 @@ def build_bundle(scan_dir: str | Path, logs: Iterable[str | Path], keyring: KeyR
     key = keyring.current(at)
     actors = _load_findings(Path(scan_dir), verdicts)
     private = _gather(actors, [Path(p) for p in logs], key) if actors else set()
-    now = _ts() if at is None else _ts(at.timestamp() * 1000)
+    now = stix_time() if at is None else stix_time(at.timestamp() * 1000)
     marking = tlp_marking(tlp)
     identity_id = _id("identity", publisher)
     stats = PublishStats()
@@ -230,7 +233,7 @@ def build_bundle(scan_dir: str | Path, logs: Iterable[str | Path], keyring: KeyR
 
     for actor in actors:
         identity = ",".join(sorted(key.digest("account_set", a) for a in actor.accounts))
-        first, last = _ts(actor.first_ms), _ts(actor.last_ms)
+        first, last = stix_time(actor.first_ms), stix_time(actor.last_ms)
         campaign = add({"type": "campaign", "id": _id("campaign", publisher, identity),
                         "name": f"model-output harvesting ({len(actor.accounts)} accounts)",
                         "description": f"{actor.requests:,} requests from {len(actor.accounts)} accounts, "

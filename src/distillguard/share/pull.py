@@ -1,4 +1,4 @@
-"""Pull peers' objects from a TAXII 2.1 collection into the local IndicatorStore, incrementally.
+"""Talk to a TAXII 2.1 collection: ``push`` our objects, ``pull`` peers' into the local IndicatorStore.
 
 Each pull asks for objects added after the last one it stored (``added_after`` = the previous
 response's ``X-TAXII-Date-Added-Last``), follows ``next`` while the envelope says ``more``, and records
@@ -9,6 +9,7 @@ and version) rather than skipping any.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from distillguard.errors import DistillguardError
 from distillguard.share.indicators import IndicatorStore
@@ -26,6 +27,26 @@ class PullResult:
     objects: int = 0
     new: int = 0
     added_last: str | None = None
+
+
+def push(api_root: str, collection: str, objects: list[dict[str, Any]], *, user: str | None = None,
+         password: str = "", timeout_s: float = 60.0) -> dict[str, Any]:
+    """POST ``objects`` in one TAXII envelope; returns the hub's status resource (HubError on a refusal)."""
+    import json
+
+    import httpx
+
+    url = api_root.rstrip("/") + f"/collections/{collection}/objects/"
+    try:
+        response = httpx.post(url, content=json.dumps({"objects": objects}),
+                              headers={"Content-Type": MEDIA_TYPE, "Accept": MEDIA_TYPE},
+                              auth=(user, password) if user else None, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise HubError(f"{url}: {exc}") from exc
+    if response.status_code >= 300:
+        raise HubError(f"{url}: the hub answered {response.status_code}: {response.text[:300]}")
+    status: dict[str, Any] = response.json()
+    return status
 
 
 def pull(store: IndicatorStore, api_root: str, collection: str, *, user: str | None = None,

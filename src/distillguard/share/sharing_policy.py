@@ -57,7 +57,7 @@ EXTENSION_PROPERTIES: Final = frozenset({"extension_type", "kind", "key_id", "di
 TLP_EXTENSION_ID: Final = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 FREE_TEXT: Final = frozenset({"name", "description", "summary", "explanation", "objective"})
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])")
 # Full form (6-8 groups) or the compressed form with "::" and at least one group; not clock times (00:00:00).
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:(?:[0-9A-Fa-f]{1,4}:){5,7}[0-9A-Fa-f]{1,4}"
@@ -161,7 +161,7 @@ def check_bundle(bundle: dict[str, Any], policy: SharingPolicy, *, private_texts
             prop = path.rsplit(".", 1)[-1]
             if prop in FREE_TEXT and len(text) > policy.max_text_chars:
                 raise SharingRefused(path, f"free text longer than {policy.max_text_chars} characters")
-            if _EMAIL.search(text):
+            if EMAIL.search(text):
                 raise SharingRefused(path, "contains an email address")
             if prop not in ("id", "created_by_ref", "source_ref", "target_ref", "sighting_of_ref") and (
                     _IPV4.search(text) or _IPV6.search(text)):

@@ -9,18 +9,12 @@ accounts beyond a count and a time window.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from distillguard.errors import ConfigError
-from distillguard.share.publish import NAMESPACE, tlp_marking
+from distillguard.share.publish import NAMESPACE, stix_time, tlp_marking
 
 OPINIONS: Final = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
-
-
-def _now() -> str:
-    at = datetime.now(UTC)
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
 def sighting_bundle(indicator_id: str, *, publisher: str, count: int, first_seen: str | None = None,
@@ -33,7 +27,7 @@ def sighting_bundle(indicator_id: str, *, publisher: str, count: int, first_seen
         raise ConfigError(f"opinion must be one of {', '.join(OPINIONS)}, got {opinion!r}")
     if count < 0:
         raise ConfigError(f"count must be >= 0, got {count}")
-    now = _now()
+    now = stix_time()
     marking = tlp_marking(tlp)
     identity = f"identity--{uuid.uuid5(NAMESPACE, publisher)}"
     common = {"spec_version": "2.1", "created": now, "modified": now, "created_by_ref": identity,

@@ -62,12 +62,13 @@ SIGNAL_SCHEMA: Final = pa.schema(
 
 def _per_distinct(values: pa.Array | pa.ChunkedArray, fn: Callable[[pa.Array], np.ndarray]) -> np.ndarray:
     """``fn`` (one uint64 per string) run once per distinct value and spread back to the rows; null rows get 0.
+    ``values`` may come dictionary-encoded already (then it is not encoded again).
 
     Prompts repeat within a batch (about half of a batch's rows in simulated traffic), identifiers and system
     prompts far more, so hashing each distinct value once saves most of the work."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    encoded = pc.dictionary_encode(values)
+    encoded = values if isinstance(values, pa.DictionaryArray) else pc.dictionary_encode(values)
     hashed = np.append(fn(encoded.dictionary), np.uint64(0))  # the extra last slot is for nulls
     indices = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
     return hashed[indices]
@@ -91,6 +92,7 @@ def _subnet(ips: pa.Array) -> pa.Array:
 def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa.RecordBatch:
     """Compute every per-request signal for one EVENT_SCHEMA batch (see SIGNAL_SCHEMA)."""
     prompt = pc.fill_null(batch.column("prompt"), "")
+    distinct_prompts = pc.dictionary_encode(prompt)  # both prompt hashes run once per distinct prompt
     tools = _int(batch.column("tools"), pa.int32())
     tool_messages = _int(batch.column("tool_messages"), pa.int32())
     classified = text.text_signals(prompt, tools, tool_messages)
@@ -112,8 +114,8 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
         pc.fill_null(classified.column("identity_probe"), False),
         pc.fill_null(domain, DOMAINS.index("chat")).cast(pa.int8()),
         lang.cast(pa.int8()),
-        pa.array(_per_distinct(prompt, lambda v: template_hash(v, key=key)), pa.uint64()),
-        pa.array(_per_distinct(prompt, lambda v: hash_strings(v, key=key, width=64)), pa.uint64()),
+        pa.array(_per_distinct(distinct_prompts, lambda v: template_hash(v, key=key)), pa.uint64()),
+        pa.array(_per_distinct(distinct_prompts, lambda v: hash_strings(v, key=key, width=64)), pa.uint64()),
         _hash_or_zero(system, key ^ 0x51),
         _int(batch.column("turns"), pa.int16(), 1),
         pc.or_(pc.greater(tools, 0), pc.greater(tool_messages, 0)),
