@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 findings or failure (e.g. a log that cannot be read); 2 usag
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ import click
 from distillguard import __version__
 from distillguard.errors import DistillguardError
 from distillguard.events import ReadReport, read_events
+from distillguard.events.parallel import prefer_system_allocator
 from distillguard.events.summary import LogSummary
 from distillguard.progress import bar
 from distillguard.share.hub.cli import hub
@@ -28,6 +30,7 @@ def main() -> None:
 
     Every command has --help. Exit codes: 0 ok, 1 findings or failure, 2 usage error.
     """
+    prefer_system_allocator()
 
 
 def _peer_matches(store: Path | None, keys: Path | None, paths: list[Path], *, templates: bool) -> dict | None:
@@ -367,6 +370,22 @@ def replay(logs: tuple[Path, ...], out: Path, policy: Path | None, weights: Path
         sys.exit(EXIT_FAILURE)
 
 
+def _live_intel(store: Path | None, keys: Path | None, accounts: Path | None) -> object:
+    """The gateway's live view of peers' indicators (``--intel``), or None."""
+    if store is None:
+        if keys is not None or accounts is not None:
+            raise click.UsageError("--intel-keys and --account-attributes go with --intel")
+        return None
+    if keys is None:
+        raise click.UsageError("--intel needs --intel-keys (the consortium key ring)")
+    from distillguard.share.live import LiveIndicators
+
+    try:
+        return LiveIndicators(store, keys, accounts=accounts)
+    except (DistillguardError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 def _forensics_key(path: Path | None) -> object:
     if path is None:
         return None
@@ -410,9 +429,22 @@ def _forensics_key(path: Path | None) -> object:
 @click.option("--forensics-key", "forensics_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="File with the forensics master key (hex): degraded answers to suspect accounts then carry one of "
                    "the account's canaries, and the key id is logged beside them (see docs/forensics.md).")
+@click.option("--intel", "intel_store", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Peers' indicators (the store `distillguard intel pull` writes): a request whose API key, or "
+                   "whose account's payment fingerprint (--account-attributes), matches one is acted on per the "
+                   "policy's intel section (reason code peer_indicator). Re-read when the file changes. Needs "
+                   "--intel-keys.")
+@click.option("--intel-keys", "intel_keys", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="The consortium key ring (with --intel; --keys is the gateway's API key map). Re-read when it "
+                   "changes.")
+@click.option("--account-attributes", "account_attributes",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="With --intel: JSON lines {\"account_id\": ..., \"payment_fingerprint\": ...} (e.g. a billing "
+                   "export), so accounts are matched on their payment fingerprints too. Re-read when it changes.")
 def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path | None, account_header: str | None,
             unknown_key: str, key_secret: str, log_path: Path | None, redis_url: str | None, weights: Path | None,
-            max_body_bytes: int, connect_timeout: float, read_timeout: float, forensics_key: Path | None) -> None:
+            max_body_bytes: int, connect_timeout: float, read_timeout: float, forensics_key: Path | None,
+            intel_store: Path | None, intel_keys: Path | None, account_attributes: Path | None) -> None:
     """Serve a reverse proxy in front of an OpenAI-compatible API that decides every request to
     /v1/chat/completions, /v1/completions and /v1/responses (allow, throttle, degrade or block) from the
     scan's signals, scores and clusters, and passes every other path through. Appends each request and
@@ -436,12 +468,14 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
             raise click.UsageError("--redis needs distillguard.enforce.state.RedisRate, which this installation lacks")
         rate = redis_rate(redis_url, loaded.rate_limit)
     key_map = load_keys(keys) if keys else None
+    intel = _live_intel(intel_store, intel_keys, account_attributes)
     try:
         config = GatewayConfig(upstream=upstream, keys=key_map,
                                account_header=account_header, unknown_key=unknown_key,  # type: ignore[arg-type]
                                key_secret=key_secret.encode(), log_path=log_path, max_body_bytes=max_body_bytes,
                                timeouts=Timeouts(connect=connect_timeout, read=read_timeout),
-                               forensics_key=_forensics_key(forensics_key))
+                               forensics_key=_forensics_key(forensics_key),
+                               intel=intel)  # type: ignore[arg-type]
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     decider = Decider(loaded, model=ScoringModel.load(weights), rate=rate)
@@ -450,6 +484,9 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
                 else "each API key is an account")
     click.echo(f"distillguard gateway on http://{host}:{port} -> {upstream} ({loaded.mode} mode; {identity}; "
                f"rate state {'redis' if rate is not None else 'in memory'}; log {log_path or 'off'})", err=True)
+    if intel is not None:
+        click.echo(f"peers' indicators from {intel_store}: {intel.indicators} payment-fingerprint and "  # type: ignore[attr-defined]
+                   f"API-key indicators in force; re-read when the file changes", err=True)
     # The background refresh computes signals and re-scores the window in a thread; a short GIL switch
     # interval hands the event loop back within 0.5 ms instead of 5 ms, which keeps it out of p99 latency.
     sys.setswitchinterval(0.0005)
@@ -461,6 +498,34 @@ def gateway(upstream: str, host: str, port: int, policy: Path | None, keys: Path
 def intel() -> None:
     """Threat intelligence shared between providers: publish scan findings as STIX 2.1 through the
     privacy tiers and the sharing policy (see docs/intel.md)."""
+
+
+def _hub_tls_options(command: Callable[..., object]) -> Callable[..., object]:
+    """--cert, --cert-key and --ca: how a command reaches a hub over HTTPS, with a client certificate (mTLS)."""
+    file = click.Path(path_type=Path, dir_okay=False, exists=True)
+    options = [
+        click.option("--cert", "tls_cert", type=file, envvar="DISTILLGUARD_HUB_CERT",
+                     help="Our client certificate (PEM), for a hub that asks for one (mTLS; env "
+                          "DISTILLGUARD_HUB_CERT)."),
+        click.option("--cert-key", "tls_key", type=file, envvar="DISTILLGUARD_HUB_CERT_KEY",
+                     help="The client certificate's private key (PEM), if not in --cert (env "
+                          "DISTILLGUARD_HUB_CERT_KEY)."),
+        click.option("--ca", "tls_ca", type=file, envvar="DISTILLGUARD_HUB_CA",
+                     help="CA certificates (PEM) that signed the hub's certificate (env DISTILLGUARD_HUB_CA; "
+                          "default: the system's)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _client_tls(cert: Path | None, key: Path | None, ca: Path | None) -> object:
+    """The share.pull.ClientTLS for --cert / --cert-key / --ca, or None when none is given."""
+    if cert is None and key is None and ca is None:
+        return None
+    from distillguard.share.pull import ClientTLS
+
+    return ClientTLS(cert=cert, key=key, ca=ca)
 
 
 @intel.command()
@@ -482,9 +547,10 @@ def intel() -> None:
 @click.option("--hub", help="TAXII 2.1 API root URL to POST the bundle to (e.g. http://127.0.0.1:9500/api1/).")
 @click.option("--collection", help="Collection id on the hub (with --hub).")
 @click.option("--user", help="Hub user (with --hub); the key is read from $DISTILLGUARD_HUB_KEY.")
+@_hub_tls_options
 def publish(logs: tuple[Path, ...], scan_dir: Path, keys: Path, publisher: str, out: Path, tlp: str,
             min_accounts: int, include_review: bool, policy: Path | None, hub: str | None, collection: str | None,
-            user: str | None) -> None:
+            user: str | None, tls_cert: Path | None, tls_key: Path | None, tls_ca: Path | None) -> None:
     """Turn the block verdicts of a scan (SCAN) of traffic LOGS into one STIX 2.1 bundle: campaigns,
     ATLAS attack patterns, ASN infrastructure in the clear, payment and API-key fingerprints as keyed
     digests, prompt templates as keyed MinHash band digests. The bundle must pass the sharing policy
@@ -508,12 +574,12 @@ def publish(logs: tuple[Path, ...], scan_dir: Path, keys: Path, publisher: str, 
                f"fewer than {min_accounts} accounts); {stats.objects} objects passed the sharing policy")
     click.echo(f"bundle   {out}")
     if hub:
-        status = _push(hub, collection, bundle, user)
+        status = _push(hub, collection, bundle, user, _client_tls(tls_cert, tls_key, tls_ca))
         click.echo(f"hub      {status.get('success_count', '?')} accepted, {status.get('failure_count', '?')} "
                    f"failed (status {status.get('id', '?')})")
 
 
-def _push(hub: str, collection: str | None, bundle: dict, user: str | None) -> dict:
+def _push(hub: str, collection: str | None, bundle: dict, user: str | None, tls: object = None) -> dict:
     """POST a bundle's objects to a hub collection (the key from $DISTILLGUARD_HUB_KEY); errors exit 1."""
     import os
 
@@ -521,8 +587,8 @@ def _push(hub: str, collection: str | None, bundle: dict, user: str | None) -> d
 
     try:
         return push(hub, collection or "", bundle["objects"], user=user,
-                    password=os.environ.get("DISTILLGUARD_HUB_KEY", ""))
-    except HubError as exc:
+                    password=os.environ.get("DISTILLGUARD_HUB_KEY", ""), tls=tls)  # type: ignore[arg-type]
+    except (HubError, DistillguardError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -555,16 +621,22 @@ def intel_import(bundles: tuple[Path, ...], store: Path) -> None:
 @click.option("--user", help="Hub user; the key is read from $DISTILLGUARD_HUB_KEY.")
 @click.option("--store", "store", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The local indicator store (JSON lines), created if missing.")
-def pull(hub: str, collection: str, user: str | None, store: Path) -> None:
+@_hub_tls_options
+def pull(hub: str, collection: str, user: str | None, store: Path, tls_cert: Path | None, tls_key: Path | None,
+         tls_ca: Path | None) -> None:
     """Fetch what peers published since the last pull (added_after the hub's last X-TAXII-Date-Added-Last)
-    into the local indicator store."""
+    into the local indicator store. A running gateway with --intel re-reads the store once it changes."""
     import os
 
     from distillguard.share.indicators import IndicatorStore
     from distillguard.share.pull import pull as run_pull
 
-    result = run_pull(IndicatorStore(store), hub, collection, user=user,
-                      password=os.environ.get("DISTILLGUARD_HUB_KEY", ""))
+    try:
+        result = run_pull(IndicatorStore(store), hub, collection, user=user,
+                          password=os.environ.get("DISTILLGUARD_HUB_KEY", ""),
+                          tls=_client_tls(tls_cert, tls_key, tls_ca))  # type: ignore[arg-type]
+    except DistillguardError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"{result.objects} objects in {result.pages} pages, {result.new} new or newer; "
                f"position {result.added_last or '-'}")
 
@@ -614,9 +686,10 @@ main.add_command(hub)
 @click.option("--hub", help="TAXII 2.1 API root URL to POST it to.")
 @click.option("--collection", help="Collection id on the hub (with --hub).")
 @click.option("--user", help="Hub user; the key is read from $DISTILLGUARD_HUB_KEY.")
+@_hub_tls_options
 def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None, last_seen: str | None,
           opinion: str | None, explanation: str, out: Path, hub: str | None, collection: str | None,
-          user: str | None) -> None:
+          user: str | None, tls_cert: Path | None, tls_key: Path | None, tls_ca: Path | None) -> None:
     """Report that we see a peer's indicator too (a STIX sighting, which refreshes its decay for every
     member) and/or give feedback on it (an opinion: disagree for a false positive)."""
     import json
@@ -633,7 +706,8 @@ def sight(indicator_id: str, publisher: str, count: int, first_seen: str | None,
     if hub:
         if not collection:
             raise click.UsageError("--hub needs --collection")
-        click.echo(f"hub      accepted ({_push(hub, collection, bundle, user).get('success_count', '?')} objects)")
+        status = _push(hub, collection, bundle, user, _client_tls(tls_cert, tls_key, tls_ca))
+        click.echo(f"hub      accepted ({status.get('success_count', '?')} objects)")
 
 
 def _extra_items(path: Path | None) -> list[str]:
@@ -754,7 +828,8 @@ def consortium_demo(out: Path, accounts: int, days: float, no_hub: bool, quiet: 
 @main.group()
 def prove() -> None:
     """Prove a suspect model learned from our outputs: radioactivity tests on our watermarks, per-account
-    canaries, and the numpy experiment that shows both work (see docs/forensics.md)."""
+    canaries, identity probes and response similarity (supporting evidence), and the numpy experiment that
+    shows them work (see docs/forensics.md)."""
 
 
 _MASTER_KEY_HELP = "File with the forensics master key (hex). Default: $DISTILLGUARD_FORENSICS_KEY."
@@ -873,10 +948,92 @@ def prove_canaries(suspect: str | None, accounts_file: Path | None, accounts: tu
         click.echo(f"evidence {out}")
 
 
+_MODEL_HELP = ("an OpenAI-compatible endpoint on loopback, URL or URL#model (e.g. http://127.0.0.1:8000/v1#qwen), "
+               "or an n-gram model file (.npz; prompts and answers are token ids)")
+
+
+@prove.command("identity")
+@click.option("--suspect", required=True, help=f"The model to probe: {_MODEL_HELP}.")
+@click.option("--name", "names", multiple=True, required=True,
+              help="Our model or organisation name, as answers would spell it (repeatable), e.g. --name Aurora.")
+@click.option("--other", "others", multiple=True,
+              help="Another model or organisation name to count (repeatable). Default: a built-in list "
+                   "(GPT, Claude, Gemini, Llama, Qwen, DeepSeek, ...), less ours.")
+@click.option("--control", "controls", multiple=True,
+              help="A model known not to be trained on our outputs, probed the same way (repeatable): the "
+                   "p-value compares the suspect's rate with theirs.")
+@click.option("--probes", "probes_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Questions to ask instead of the built-in ones (one a line).")
+@click.option("--api", default="chat", show_default=True, type=click.Choice(["chat", "completions"]),
+              help="Endpoint API: /chat/completions or /completions.")
+@click.option("--max-tokens", default=256, show_default=True, type=click.IntRange(min=1),
+              help="Tokens per answer.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the evidence record and every answer (JSON) here.")
+def prove_identity(suspect: str, names: tuple[str, ...], others: tuple[str, ...], controls: tuple[str, ...],
+                   probes_file: Path | None, api: str, max_tokens: int, out: Path | None) -> None:
+    """Ask SUSPECT who it is, in several languages (22 questions), and count the answers that name our
+    model or organisation against those that name another. Supporting evidence only: a model distilled
+    from our answers often repeats our model's self-description."""
+    from distillguard.forensics import probes
+
+    questions = ([("file", q) for q in probes.read_prompts(probes_file)] if probes_file
+                 else list(probes.IDENTITY_PROBES))
+    model = probes.load_model(suspect, api=api, max_tokens=max_tokens)
+    result = probes.identity_probes(model, names, other_names=others or probes.OTHER_NAMES,
+                                    controls=probes.load_models(controls, api=api, max_tokens=max_tokens),
+                                    probes=questions)
+    click.echo(probes.format_supporting(result))
+    if out:
+        result.write(out)
+        click.echo(f"evidence {out}")
+
+
+@prove.command("similarity")
+@click.option("--suspect", required=True, help=f"The model to examine: {_MODEL_HELP}.")
+@click.option("--ours", required=True, help=f"Our model: {_MODEL_HELP}.")
+@click.option("--reference", "references", multiple=True, required=True,
+              help="Another model, not ours, to compare with (repeatable; two or more make the test centred).")
+@click.option("--control", help="A model known not to be trained on our outputs: the same test on it gives the "
+                                "control p-value.")
+@click.option("--prompts", "prompts_file", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Prompts, one a line, instead of the built-in 30.")
+@click.option("--unit", default="char", show_default=True, type=click.Choice(["char", "word"]),
+              help="Compare character or word n-grams.")
+@click.option("--ngram", default=4, show_default=True, type=click.IntRange(min=1), help="n of the n-grams.")
+@click.option("--permutations", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="Permutations for the p-value (its floor is 1 / (N + 1)).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Permutation seed.")
+@click.option("--api", default="chat", show_default=True, type=click.Choice(["chat", "completions"]),
+              help="Endpoint API: /chat/completions or /completions.")
+@click.option("--max-tokens", default=256, show_default=True, type=click.IntRange(min=1),
+              help="Tokens per answer.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the evidence record and per-prompt similarities (JSON) here.")
+def prove_similarity(suspect: str, ours: str, references: tuple[str, ...], control: str | None,
+                     prompts_file: Path | None, unit: str, ngram: int, permutations: int, seed: int, api: str,
+                     max_tokens: int, out: Path | None) -> None:
+    """Send the same prompts to SUSPECT, to our model and to the references; score the suspect's answers
+    against each model's (n-gram cosine), and test whether it is closer to ours than to every reference
+    beyond chance (a permutation test). Supporting evidence only."""
+    from distillguard.forensics import probes
+
+    prompts = probes.read_prompts(prompts_file) if prompts_file else list(probes.SIMILARITY_PROMPTS)
+    models = probes.load_models((suspect, ours, *references, *((control,) if control else ())), api=api,
+                                max_tokens=max_tokens)
+    result = probes.response_similarity(models[0], models[1], models[2: 2 + len(references)], prompts=prompts,
+                                        control=models[-1] if control else None, unit=unit, n=ngram,
+                                        permutations=permutations, seed=seed)
+    click.echo(probes.format_supporting(result))
+    if out:
+        result.write(out)
+        click.echo(f"evidence {out}")
+
+
 @prove.command("experiment")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the teacher, keys and data.")
-@click.option("--arms", default="sweep,controls,text,accounts,attacks", show_default=True,
-              help="Comma-separated arms: sweep, controls, text, accounts, attacks.")
+@click.option("--arms", default="sweep,controls,text,accounts,attacks,probes", show_default=True,
+              help="Comma-separated arms: sweep, controls, text, accounts, attacks, probes.")
 @click.option("--texts", default=2000, show_default=True, type=click.IntRange(min=100),
               help="Training texts per student (200 tokens each).")
 @click.option("--decoys", default=100, show_default=True, type=click.IntRange(min=0), help="Decoy keys per test.")
@@ -885,7 +1042,8 @@ def prove_canaries(suspect: str | None, accounts_file: Path | None, accounts: tu
 def prove_experiment(seed: int, arms: str, texts: int, decoys: int, out: Path | None) -> None:
     """The runnable demo: a seeded Markov teacher serves watermarked text, n-gram students train on a
     watermarked share of 0-100%, and both radioactivity tests run on each (with decoy keys); then the
-    control, text-level, per-account (50 accounts, 3 harvest) and attack arms. numpy only; seconds."""
+    control, text-level, per-account (50 accounts, 3 harvest), attack and response-similarity arms. numpy
+    only; seconds."""
     from distillguard.forensics.experiment import ARMS, ExperimentConfig, format_result, run_experiment
 
     chosen = _names(arms) or ARMS
@@ -895,5 +1053,8 @@ def prove_experiment(seed: int, arms: str, texts: int, decoys: int, out: Path | 
     result = run_experiment(ExperimentConfig(seed=seed, corpus_texts=texts, decoys=decoys), chosen, artifacts=out)
     click.echo(format_result(result))
     if out:
+        accounts = ", accounts-served.jsonl, accounts-suspect.npz, accounts.txt" if "accounts" in chosen else ""
+        probes = ", ours.npz, reference-1.npz, reference-2.npz, independent.npz, probe-prompts.txt" \
+            if "probes" in chosen else ""
         click.echo(f"files    {out}/ (experiment.json, master.key, served.jsonl, suspect.npz, reference.npz"
-                   f"{', accounts-served.jsonl, accounts-suspect.npz, accounts.txt' if 'accounts' in chosen else ''})")
+                   f"{accounts}{probes})")

@@ -105,7 +105,8 @@ class EventStore:
             if name in ("acct", "model"):
                 continue
             column = signals.column(name)
-            self._chunks[name].append(column.to_numpy(zero_copy_only=False).astype(dtype, copy=False))
+            # a copy: a zero-copy view would keep the whole input batch (maybe shared memory) alive
+            self._chunks[name].append(column.to_numpy(zero_copy_only=False).astype(dtype))
         for name, sketch in self.sketches.items():
             values = self._chunks[name][-1]
             present = values != 0

@@ -26,7 +26,7 @@ from distillguard.accounts.features import Release, find_release, group_features
 from distillguard.accounts.store import Events, EventStore
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
-from distillguard.events.parallel import read_events_parallel
+from distillguard.events.parallel import read_events_shared
 from distillguard.events.reader import regroup
 from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
 from distillguard.scoring.atlas import TECHNIQUES
@@ -72,7 +72,7 @@ class Analysis:
 #: Rows per signals call. The text classifiers compile their patterns once per call, so bigger calls
 #: are much cheaper per row (about 20 us/row at 8k rows, 12 us/row at 32k); 16k rows gave the same
 #: scan throughput as 32k with less memory in flight.
-SIGNAL_ROWS = 16_384
+SIGNAL_ROWS = 32_768
 
 
 def analyse(
@@ -98,14 +98,21 @@ def analyse(
     store = EventStore()
     if separate_reader is None:  # a process costs about half a second to start: worth it on big inputs
         separate_reader = sum(p.stat().st_size for p in paths if p.is_file()) >= 64 << 20
-    reader = read_events_parallel if separate_reader else read_events
     # Signals for the batches already read run on worker threads while the next batch is decoded:
     # Arrow's compute kernels and numpy release the GIL, so both cores share the work. Results are
     # folded in reading order.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signals") as pool:
+        if separate_reader:
+            # The child decodes and, whenever both workers are busy, computes the signals of the batch it
+            # just decoded itself: the two cores share whichever work is waiting.
+            batches = read_events_shared(paths, request_signals, pool, workers, report=report,
+                                         batch_rows=SIGNAL_ROWS, progress=progress)
+        else:
+            batches = ((b, pool.submit(request_signals, b))
+                       for b in regroup(read_events(paths, report=report, progress=progress), SIGNAL_ROWS))
         pending: deque[tuple[Future[pa.RecordBatch], pa.RecordBatch]] = deque()
-        for batch in regroup(reader(paths, report=report, progress=progress), SIGNAL_ROWS):
-            pending.append((pool.submit(request_signals, batch), batch))
+        for batch, result in batches:
+            pending.append((result, batch))
             while len(pending) > workers:
                 future, done = pending.popleft()
                 store.add(future.result(), done)

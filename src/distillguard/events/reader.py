@@ -190,7 +190,7 @@ def _read_file(
         yield from _read_parquet(path, rep, batch_rows, progress)
         return
     try:
-        raw = path.open("rb")
+        raw = path.open("rb", buffering=1 << 20)
     except OSError as exc:
         rep.error = exc.strerror or str(exc)
         return

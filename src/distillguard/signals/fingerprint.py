@@ -70,13 +70,13 @@ def _collapse_runs(frame: np.ndarray) -> np.ndarray:
     """Squeeze runs of masked digits and of spaces to one byte each, row by row (vectorised):
     "12" and "990" both become "#", so numbers of any length fill a template alike."""
     squeezable = (frame == ord("#")) | (frame == ord(" "))
-    repeat = np.zeros_like(squeezable)
-    repeat[:, 1:] = squeezable[:, 1:] & (frame[:, 1:] == frame[:, :-1])
-    keep = ~repeat
-    pos = np.cumsum(keep, axis=1) - 1
+    keep = np.ones(frame.shape, dtype=bool)
+    keep[:, 1:] = ~(squeezable[:, 1:] & (frame[:, 1:] == frame[:, :-1]))
+    # Row r's kept bytes, in order, fill out[r, :kept[r]]: both masks list their cells row-major, so one
+    # boolean assignment moves them (no index arrays).
+    kept = keep.sum(axis=1)
     out = np.zeros_like(frame)
-    rows = np.broadcast_to(np.arange(frame.shape[0])[:, None], frame.shape)
-    out[rows[keep], pos[keep]] = frame[keep]
+    out[np.arange(frame.shape[1])[None, :] < kept[:, None]] = frame[keep]
     return out
 
 
