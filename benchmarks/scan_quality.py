@@ -143,4 +143,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from distillguard.events.parallel import prefer_system_allocator
+
+    prefer_system_allocator()  # as the distillguard command does
     main()

@@ -139,6 +139,17 @@ def read_events_shared(
                               progress=progress)
 
 
+def _start(proc: mp.process.BaseProcess) -> None:
+    """Start the child with one OpenBLAS thread: its idle BLAS threads otherwise spin on the other core."""
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        proc.start()
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+
+
 def _done(batch: pa.RecordBatch) -> Future[pa.RecordBatch]:
     future: Future[pa.RecordBatch] = Future()
     future.set_result(batch)
@@ -165,7 +176,7 @@ def _read_in_child(
                                             free_workers), daemon=True, name="distillguard-reader")
     finished = False
     try:
-        proc.start()
+        _start(proc)
         child.close()
         while True:
             try:
