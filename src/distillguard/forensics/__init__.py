@@ -1,4 +1,4 @@
-"""Prove: watermarks, per-account keys and canaries, and radioactivity tests.
+"""Prove: watermarks, per-account keys and canaries, radioactivity tests, and identity and similarity probes.
 
 Turns "we suspect this model was distilled from our outputs" into evidence that names the account
 whose harvest it learned from. numpy and scipy only; transformers adapters live in
@@ -7,6 +7,7 @@ whose harvest it learned from. numpy and scipy only; transformers adapters live 
 
 from distillguard.forensics.canaries import Canary, CanaryResult, canaries_for, containment_pvalue, exposure, fisher
 from distillguard.forensics.keys import TIERS, AccountKey, MasterKey, TierPolicy, tier_policy
+from distillguard.forensics.probes import Supporting, identity_probes, response_similarity
 from distillguard.forensics.radioactivity import (
     Evidence,
     Keyring,
@@ -31,6 +32,7 @@ __all__ = [
     "Keyring",
     "MasterKey",
     "Served",
+    "Supporting",
     "TierPolicy",
     "Watermark",
     "WatermarkSpec",
@@ -41,7 +43,9 @@ __all__ = [
     "exposure",
     "fisher",
     "holm",
+    "identity_probes",
     "open_test",
     "read_predictions",
+    "response_similarity",
     "tier_policy",
 ]

@@ -4,6 +4,7 @@ Only loopback addresses are accepted: the suspect is a model under examination o
 not a third party's service. The endpoint gives
 
 - generations (``/v1/completions``): the closed-model test, and canary containment;
+- chat answers (``/v1/chat/completions``): identity probes and response similarity;
 - prompt log-probabilities, where the server returns them for the echoed prompt
   (``echo: true, logprobs: 0``, the legacy completions format vLLM serves): canary exposure.
 
@@ -90,14 +91,17 @@ class EndpointSuspect:
         self._client.close()
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._post("/completions", body)
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         if self.model:
             body = {"model": self.model, **body}
         try:
-            response = self._client.post(f"{self.base_url}/completions", json=body)
+            response = self._client.post(f"{self.base_url}{path}", json=body)
             response.raise_for_status()
             return dict(response.json())
         except (httpx.HTTPError, ValueError) as exc:
-            raise ConfigError(f"{self.base_url}/completions failed: {exc}") from exc
+            raise ConfigError(f"{self.base_url}{path} failed: {exc}") from exc
 
     def top1(self, texts: Sequence[Sequence[int]], starts: Sequence[int]) -> list[np.ndarray]:
         raise ConfigError("an endpoint gives no top-1 predictions on our token ids; run the closed-model test "
@@ -114,6 +118,15 @@ class EndpointSuspect:
     def complete_text(self, prompt: str, max_tokens: int = 64) -> str:
         reply = self._complete({"prompt": prompt, "max_tokens": max_tokens, "temperature": 0.0})
         return str(reply["choices"][0]["text"])
+
+    def chat_text(self, prompt: str, max_tokens: int = 256) -> str:
+        """The answer to ``prompt`` as one user message (``/chat/completions``, temperature 0)."""
+        reply = self._post("/chat/completions", {"messages": [{"role": "user", "content": prompt}],
+                                                 "max_tokens": max_tokens, "temperature": 0.0})
+        try:
+            return str(reply["choices"][0]["message"].get("content") or "")
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{self.base_url}/chat/completions answered without choices[0].message") from exc
 
     def continuation_logprob(self, prefix: str, continuation: str) -> float:
         """log P(continuation | prefix) from the server's echoed prompt logprobs."""

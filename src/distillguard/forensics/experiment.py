@@ -11,6 +11,8 @@ Arms (each a function, so tests can run them apart; ``run_experiment`` runs them
   watermark and canary tests, corrected for 50 accounts (Holm), must name exactly those 3.
 - ``attack_arm``: where detection fails (substitution, a paraphrase stand-in, the attacker
   subtracting the bias with leaked or estimated green lists). Reported, never asserted.
+- ``probe_arm``: response similarity (supporting evidence): a student distilled from our teacher and a
+  student of an unrelated teacher answer the same prompts as our model and two unrelated references.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class ExperimentConfig:
     alpha_fwer: float = 0.01  # family-wise error over accounts (Holm)
     attack_share: float = 0.1
     attack_texts: int = 1000
+    probe_prompts: int = 40  # prompts for response similarity
+    probe_tokens: int = 50  # tokens per answer
+    probe_texts: int = 1000  # training texts of each probe-arm model
+    probe_permutations: int = 2000
 
 
 @dataclass
@@ -421,6 +427,55 @@ def attack_arm(world: World) -> list[AttackRow]:
     return rows
 
 
+# -- the probe arm: response similarity -----------------------------------------------------------
+@dataclass(frozen=True)
+class ProbeArm:
+    """Response similarity of a distilled and an independent suspect (evidence records as dicts)."""
+
+    prompts: int
+    distilled: dict[str, Any]  # the suspect.npz student: trained on our teacher's outputs
+    independent: dict[str, Any]  # a student of an unrelated teacher
+
+
+def probe_models(world: World) -> dict[str, NGramStudent]:
+    """``ours``: a bigram fit on fresh teacher text (the teacher is first-order Markov, so this is a copy of
+    it); ``reference-1``, ``reference-2``: bigram copies of two unrelated teachers; ``independent``: a
+    trigram student of a third unrelated teacher; ``suspect``: the 5%-watermarked trigram student of ours."""
+    c = world.config
+    rng = np.random.default_rng(c.seed + 31)
+
+    def copy_of(teacher: MarkovTeacher, order: int) -> NGramStudent:
+        texts = teacher.generate(teacher.prompts(c.probe_texts, c.prompt_len, rng), c.response_len, rng)
+        return NGramStudent(c.vocab_size, order=order).fit(texts.tolist())
+
+    def unrelated(offset: int) -> MarkovTeacher:
+        return MarkovTeacher(c.vocab_size, support=c.support, alpha=c.alpha, seed=c.seed + 1000 + offset)
+
+    return {"ours": copy_of(world.teacher, 2), "reference-1": copy_of(unrelated(1), 2),
+            "reference-2": copy_of(unrelated(2), 2), "independent": copy_of(unrelated(3), 3),
+            "suspect": train_student(world, 0.05, 3)[0]}
+
+
+def probe_prompts(world: World) -> list[str]:
+    return [" ".join(str(t) for t in p) for p in world.prompts[: world.config.probe_prompts]]
+
+
+def probe_arm(world: World, models: dict[str, NGramStudent] | None = None) -> ProbeArm:
+    from distillguard.forensics.probes import NGramModel, response_similarity
+
+    c = world.config
+    chosen = models or probe_models(world)
+    text = {name: NGramModel(m, f"{name}.npz", max_tokens=c.probe_tokens) for name, m in chosen.items()}
+    prompts = probe_prompts(world)
+
+    def test(suspect: str, control: str | None) -> dict[str, Any]:
+        return response_similarity(text[suspect], text["ours"], [text["reference-1"], text["reference-2"]],
+                                   prompts=prompts, control=text[control] if control else None, unit="word", n=1,
+                                   permutations=c.probe_permutations, seed=c.seed).evidence.as_dict()
+
+    return ProbeArm(len(prompts), test("suspect", "independent"), test("independent", None))
+
+
 # -- everything -----------------------------------------------------------------------------------
 @dataclass
 class ExperimentResult:
@@ -431,6 +486,7 @@ class ExperimentResult:
     text_level: list[TextLevelRow] = field(default_factory=list)
     accounts: AccountArm | None = None
     attacks: list[AttackRow] = field(default_factory=list)
+    probes: ProbeArm | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -445,11 +501,12 @@ class ExperimentResult:
             "text_level": [asdict(r) for r in self.text_level],
             "accounts": None if self.accounts is None else asdict(self.accounts),
             "attacks": [asdict(r) for r in self.attacks],
+            "probes": None if self.probes is None else asdict(self.probes),
             "seconds": self.seconds,
         }
 
 
-ARMS = ("sweep", "controls", "text", "accounts", "attacks")
+ARMS = ("sweep", "controls", "text", "accounts", "attacks", "probes")
 
 
 def run_experiment(config: ExperimentConfig = ExperimentConfig(), arms: Sequence[str] = ARMS,
@@ -470,9 +527,13 @@ def run_experiment(config: ExperimentConfig = ExperimentConfig(), arms: Sequence
         result.accounts, account_state = arm, (student, served)
     if "attacks" in arms:
         result.attacks = attack_arm(world)
+    models = None
+    if "probes" in arms:
+        models = probe_models(world)
+        result.probes = probe_arm(world, models)
     result.seconds = time.perf_counter() - started
     if artifacts is not None:
-        write_artifacts(world, artifacts, result, account_state)
+        write_artifacts(world, artifacts, result, account_state, models)
     return result
 
 
@@ -483,10 +544,12 @@ def write_served(path: Path, texts: Sequence[Served]) -> None:
 
 
 def write_artifacts(world: World, out: Path, result: ExperimentResult,
-                    account_state: tuple[NGramStudent, dict[str, list[Served]]] | None) -> dict[str, Path]:
+                    account_state: tuple[NGramStudent, dict[str, list[Served]]] | None,
+                    probe_state: dict[str, NGramStudent] | None = None) -> dict[str, Path]:
     """experiment.json, the master key, and for ``prove radioactivity``/``prove canaries``: a suspect
     trained with a 5% watermarked share and the texts served to its account, a clean reference model,
-    and (with the account arm) the 50 accounts' served texts and the student 3 of them trained."""
+    (with the account arm) the 50 accounts' served texts and the student 3 of them trained, and (with the
+    probe arm) the models and prompts ``prove similarity`` runs on."""
     out.mkdir(parents=True, exist_ok=True)
     files = {"experiment": out / "experiment.json", "master_key": out / "master.key",
              "served": out / "served.jsonl", "suspect": out / "suspect.npz", "reference": out / "reference.npz"}
@@ -505,6 +568,12 @@ def write_artifacts(world: World, out: Path, result: ExperimentResult,
         write_served(files["accounts_served"], [t for texts in served.values() for t in texts])
         student.save(files["accounts_suspect"])
         files["accounts"].write_text("".join(f"{a}\n" for a in served))
+    if probe_state is not None:
+        for name in ("ours", "reference-1", "reference-2", "independent"):
+            files[name] = out / f"{name}.npz"
+            probe_state[name].save(files[name])
+        files["probe_prompts"] = out / "probe-prompts.txt"
+        files["probe_prompts"].write_text("".join(f"{p}\n" for p in probe_prompts(world)))
     return files
 
 
@@ -551,5 +620,13 @@ def format_result(result: ExperimentResult) -> str:
             lines.append(f"{r.attack:<20} {r.parameter:<36} {_p(r.open_pvalue, r.open_log10):>10} {r.open_z:>6.1f} "
                          f"{_p(r.closed_pvalue, r.closed_log10):>10} {r.closed_z:>6.1f} "
                          f"{'yes' if r.detected else 'NO'}")
+    if result.probes:
+        for label, ev in (("distilled", result.probes.distilled), ("independent", result.probes.independent)):
+            m = ev["measures"]
+            means = ", ".join(f"{k.removeprefix('mean_similarity:').removesuffix('.npz')} {v:.3f}"
+                              for k, v in m.items() if k.startswith("mean_similarity:"))
+            control = f" (control p {ev['control_pvalue']:.3g})" if ev["control_pvalue"] is not None else ""
+            lines.append(f"response similarity, {label} suspect ({result.probes.prompts} prompts; supporting "
+                         f"evidence): mean similarity {means}; p {ev['pvalue']:.3g}{control}")
     lines.append(f"{result.seconds:.1f}s")
     return "\n".join(lines)

@@ -116,10 +116,10 @@ class Keyring:
 
 @dataclass(frozen=True)
 class Evidence:
-    """The record a radioactivity or canary test produces (see docs/forensics.md, "Reading the evidence")."""
+    """The record a radioactivity, canary or probe test produces (see docs/forensics.md, "Reading the evidence")."""
 
-    method: str  # "radioactivity-open", "radioactivity-closed" or "canary-exposure"
-    scheme: str  # watermark spec, or "canary" for canaries
+    method: str  # "radioactivity-open", "radioactivity-closed", "canary-exposure", "identity-probes", ...
+    scheme: str  # watermark spec, "canary" for canaries, the measure for probes
     key_ids: tuple[str, ...]
     accounts: tuple[str, ...]
     suspect: str
@@ -137,6 +137,9 @@ class Evidence:
     decoy_ks_pvalue: float | None = None  # KS test of the decoy p-values against uniform (a sanity check)
     control_pvalue: float | None = None  # the same test on a reference model known not to be trained on ours
     notes: tuple[str, ...] = field(default=())
+    # True for identity probes and response similarity: supporting evidence, never proof on its own
+    supporting: bool = False
+    measures: dict[str, float] = field(default_factory=dict)  # named figures (rates, mean similarities)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -147,6 +150,8 @@ class Evidence:
     def summary(self) -> str:
         if self.method.startswith("canary"):
             return f"{self.method}: {self.texts} canaries, Fisher p {self.pvalue:.3g}"
+        if self.supporting:
+            return f"{self.method} [{self.scheme}] {self.texts} prompts, p {self.pvalue:.3g} (supporting evidence only)"
         rank = f", rank p {self.rank_pvalue:.3g} vs {self.decoys} decoys" if self.rank_pvalue is not None else ""
         return (f"{self.method} [{self.scheme}] {self.tokens_scored:,}/{self.tokens_read:,} tokens scored, "
                 f"z {self.z:.1f}, p {self.pvalue:.3g} (log10 {self.log10_pvalue:.1f}){rank}")
