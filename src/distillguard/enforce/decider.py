@@ -87,8 +87,11 @@ class Decider:
 
     # -- per request -------------------------------------------------------------------------------
 
-    def decide(self, account_id: str, *, api_key_id: str | None = None, now_ms: int | None = None) -> Decision:
-        """Decide one request of ``account_id`` arriving at ``now_ms`` (default: the clock)."""
+    def decide(self, account_id: str, *, api_key_id: str | None = None, now_ms: int | None = None,
+               peer_matches: list[Any] | None = None) -> Decision:
+        """Decide one request of ``account_id`` arriving at ``now_ms`` (default: the clock). ``peer_matches``:
+        this request's matches on peers' indicators (the gateway's live look-up), added to those given at
+        construction."""
         now = self.clock() * 1000.0 if now_ms is None else float(now_ms)
         policy = self.policy
         shadow = policy.mode == "shadow"
@@ -100,7 +103,7 @@ class Decider:
             self.bypasses += 1
             return Decision("allow", 0.0, ("allow-listed: every check bypassed",), code="allowlist",
                             shadow=shadow)
-        peer = self._peer(account_id, shadow)
+        peer = self._peer(account_id, shadow, peer_matches)
         if peer is not None and peer.action == "block":
             return peer
         standing = self._standing.get(account_id)
@@ -133,8 +136,10 @@ class Decider:
                         code="fail_open" if failed_open else "", shadow=shadow,
                         cluster_id=standing.cluster_id if standing else None)
 
-    def _peer(self, account_id: str, shadow: bool) -> Decision | None:
+    def _peer(self, account_id: str, shadow: bool, live: list[Any] | None = None) -> Decision | None:
         matches = self.peer_matches.get(account_id)
+        if live:
+            matches = [*(matches or ()), *live]
         if not matches:
             return None
         intel = self.policy.intel

@@ -3,6 +3,7 @@
     client ──► gateway ──► upstream (OpenAI-compatible)
                  │
                  ├─ identity: API key ─► account (key map, header, or the key itself)
+                 ├─ peers' indicators (optional): the account's API key or payment fingerprint ─► matches
                  ├─ Decider.decide ─► allow | throttle (429) | degrade (rewrite) | block (403)
                  ├─ traffic log: one contract §1 line per request, with the decision (traffic_log.py)
                  └─ Decider.refresh in a background thread: finished requests re-score the window
@@ -31,7 +32,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import httpx
 import msgspec
@@ -45,12 +46,15 @@ from distillguard.enforce.decider import Decider
 from distillguard.enforce.decision import REASON_CODES, Decision
 from distillguard.enforce.metrics import GatewayMetrics
 from distillguard.enforce.openai_wire import (
+    CHAT,
     DECIDED_ENDPOINTS,
+    RESPONSES,
     ResponseRecord,
     SSEFilter,
     SSESplitter,
     degrade_request,
     error_bytes,
+    event_data,
     sse_error_event,
     strip_reasoning,
 )
@@ -95,6 +99,18 @@ class Timeouts:
     pool: float = 30.0
 
 
+class PeerIntel(Protocol):
+    """Peers' indicators, matched per request (``distillguard.share.live.LiveIndicators``)."""
+
+    def refresh(self) -> bool:
+        """Re-read the indicators if their files changed (called from the background thread)."""
+        ...
+
+    def matches(self, account_id: str, api_key_id: str | None) -> list[Any]:
+        """The account's matches (``share.indicators.Match``): dictionary look-ups, on the request path."""
+        ...
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     upstream: str  # the upstream's root URL; a trailing /v1 is dropped (request paths carry it)
@@ -108,8 +124,11 @@ class GatewayConfig:
     refresh_interval_s: float = 0.5  # how often finished requests are folded and the window refreshed
     max_connections: int = 1000  # upstream connection pool
     # The forensics master key (distillguard.forensics.keys.MasterKey): when set, a degrade that marks for
-    # watermarking also plants one of the account's canaries in non-streamed answers and logs the key id.
+    # watermarking also plants one of the account's canaries in the answer (streamed or not) and logs the key id.
     forensics_key: Any = None
+    # Peers' indicators: a request whose account matches one (API key, or payment fingerprint from the account
+    # attributes) is acted on per the policy's intel section, and the matches are logged with the decision.
+    intel: PeerIntel | None = None
 
     def __post_init__(self) -> None:
         if not self.upstream.startswith(("http://", "https://")):
@@ -170,6 +189,7 @@ class _Call:
     user_agent: str | None
     decide_us: float
     changes: list[str] = field(default_factory=list)
+    peer: list[Any] = field(default_factory=list)  # matches on peers' indicators (share.indicators.Match)
     forensics: dict[str, Any] | None = None  # key id, tier, canary planted (logged beside the output)
 
     def headers(self) -> list[tuple[bytes, bytes]]:
@@ -330,6 +350,11 @@ class Gateway:
             self.metrics.refreshes.inc(stats.refreshes - self._seen_refreshes)
             self.metrics.window_events.set(stats.window_events)
         self._seen_failures, self._seen_refreshes = stats.failures, stats.refreshes
+        if self.config.intel is not None:
+            try:
+                self.config.intel.refresh()
+            except Exception:
+                log.exception("re-reading peers' indicators failed; the previous ones stay in use")
         if self.traffic_log is not None:
             try:
                 self.traffic_log.maintain()
@@ -409,17 +434,19 @@ class Gateway:
                           "invalid_request_error", "request_too_large")
         return b"".join(chunks)
 
-    async def decide(self, identity: Identity, arrived: float) -> tuple[Decision, str | None, float]:
+    async def decide(self, identity: Identity, arrived: float) -> tuple[Decision, str | None, float, list[Any]]:
         """The decision (obeying the policy's fail modes when deciding fails), the bypass it is, if any,
-        and the microseconds it took."""
+        the microseconds it took, and the identity's matches on peers' indicators."""
         began = time.perf_counter()
+        peer = self.peer_matches(identity)
         try:
             if isinstance(self.decider.rate, MemoryRate):
                 decision = self.decider.decide(identity.account_id, api_key_id=identity.api_key_id,
-                                               now_ms=int(arrived * 1000))
+                                               now_ms=int(arrived * 1000), peer_matches=peer)
             else:  # a shared state store does network I/O: keep it off the event loop
                 decision = await asyncio.to_thread(self.decider.decide, identity.account_id,
-                                                   api_key_id=identity.api_key_id, now_ms=int(arrived * 1000))
+                                                   api_key_id=identity.api_key_id, now_ms=int(arrived * 1000),
+                                                   peer_matches=peer)
             bypass = "allowlist" if decision.code == "allowlist" else None
         except Exception as exc:
             decision, bypass = self._failed(exc)
@@ -427,7 +454,19 @@ class Gateway:
         self.metrics.decision_seconds.observe(seconds)
         if bypass:
             self.metrics.bypasses.labels(bypass).inc()
-        return decision, bypass, seconds * 1e6
+        return decision, bypass, seconds * 1e6, peer
+
+    def peer_matches(self, identity: Identity) -> list[Any]:
+        """The identity's matches on peers' indicators ([] without intel). A failed look-up is logged and
+        counts as no match: the rest of the decision still runs."""
+        intel = self.config.intel
+        if intel is None:
+            return []
+        try:
+            return intel.matches(identity.account_id, identity.api_key_id)
+        except Exception:
+            log.exception("matching %s on peers' indicators failed", identity.account_id)
+            return []
 
     def _failed(self, exc: Exception) -> tuple[Decision, str | None]:
         """Deciding failed: the strictest class the policy fails closed for, else allow (a logged bypass)."""
@@ -472,12 +511,12 @@ class Gateway:
             m.requests.labels(endpoint, "rejected", "false").inc()
             return _error(400, f"The request body must be a JSON object, got {type(body).__name__}.",
                           "invalid_request_error", "invalid_json")
-        decision, bypass, decide_us = await self.decide(identity, arrived)
+        decision, bypass, decide_us, peer = await self.decide(identity, arrived)
         client = request.client
         call = _Call(request_id=f"req_{secrets.token_hex(12)}", arrived=arrived, endpoint=endpoint,
                      identity=identity, body=body, decision=decision, bypass=bypass,
                      client_ip=client.host if client else None, user_agent=request.headers.get("user-agent"),
-                     decide_us=decide_us)
+                     decide_us=decide_us, peer=peer)
         action = decision.effective()
         m.requests.labels(endpoint, decision.action, "true" if decision.shadow else "false").inc()
         if action == "block":
@@ -509,18 +548,22 @@ class Gateway:
         index = int.from_bytes(call.request_id.encode()[-4:], "big") % max(tier.canaries, 1)
         return {"key_id": key.key_id, "epoch": week, "tier": "suspect", "canary": index, "planted": False}
 
-    def _plant(self, call: _Call, obj: Any) -> bool:
-        """Append the account's canary to the answer's text (the first choice, or /v1/responses output)."""
+    def _canary_statement(self, call: _Call) -> str:
+        """The statement of the canary ``call.forensics`` names (the account's key for that epoch)."""
         from distillguard.forensics.canaries import canaries_for
         from distillguard.forensics.keys import tier_policy
 
+        assert call.forensics is not None, "only calls marked for forensics plant a canary"
         info = call.forensics
-        if info is None or not isinstance(obj, dict):
-            return False
         key = self.config.forensics_key.account_key(call.identity.account_id, info["epoch"])
-        canary = canaries_for(key, tier_policy("suspect").canaries)[info["canary"]]
-        planted = plant_canary(obj, call.endpoint, canary.statement)
-        info["planted"] = planted
+        return canaries_for(key, tier_policy("suspect").canaries)[info["canary"]].statement
+
+    def _plant(self, call: _Call, obj: Any) -> bool:
+        """Append the account's canary to the answer's text (the first choice, or /v1/responses output)."""
+        if call.forensics is None or not isinstance(obj, dict):
+            return False
+        planted = plant_canary(obj, call.endpoint, self._canary_statement(call))
+        call.forensics["planted"] = planted
         return planted
 
     def _block(self, call: _Call) -> Response:
@@ -611,26 +654,32 @@ class Gateway:
         return _fixed(response.status_code, data, _response_headers(response.headers.raw, keep_length=False) + extra)
 
     async def _stream(self, call: _Call, response: httpx.Response, strip: bool) -> AsyncGenerator[bytes, None]:
-        """Relay an SSE stream chunk by chunk (event by event when stripping reasoning), keep its text."""
+        """Relay an SSE stream chunk by chunk (event by event when stripping reasoning or planting a canary),
+        keep its text."""
         record = ResponseRecord(call.endpoint)
         status = response.status_code
         filt = SSEFilter(call.endpoint) if strip else None
-        splitter = SSESplitter()
+        canary = (StreamCanary(call.endpoint, self._canary_statement(call))
+                  if call.forensics is not None and status < 300 else None)
+        splitter = filt.splitter if filt is not None else SSESplitter()
+        by_event = filt is not None or canary is not None  # else raw chunks go out as they come
         try:
             async for chunk in response.aiter_raw():
-                if filt is not None:
-                    for event in filt.feed(chunk):
-                        record.feed(event)
-                        yield event
-                else:
+                if not by_event:
                     yield chunk
                     for event in splitter.feed(chunk):
                         record.feed(event)
-            rest = (filt.splitter if filt is not None else splitter).rest()
+                    continue
+                for event in filt.feed(chunk) if filt is not None else splitter.feed(chunk):
+                    for out in canary.feed(event) if canary is not None else (event,):
+                        record.feed(out)
+                        yield out
+            rest = splitter.rest()
             if rest.strip():
-                record.feed(rest)
-                if filt is not None:
-                    yield rest
+                for out in canary.feed(rest) if canary is not None else (rest,):
+                    record.feed(out)
+                    if by_event:
+                        yield out
         except httpx.HTTPError as exc:
             status, _ = self._upstream_failure(exc)
             kind = "upstream_timeout" if status == 504 else "upstream_error"
@@ -640,6 +689,8 @@ class Gateway:
             status = 499  # the client went away (cancelled): the line says so
             raise
         finally:
+            if canary is not None and call.forensics is not None:
+                call.forensics["planted"] = canary.planted
             self.finish(call, status, record)
             await response.aclose()
 
@@ -690,6 +741,9 @@ class Gateway:
             decision["bypass"] = call.bypass
         if call.changes:
             decision["changes"] = call.changes
+        if call.peer:
+            decision["peer_indicators"] = [{"indicator_id": m.indicator_id, "kind": m.kind, "publisher": m.publisher,
+                                            "weight": round(m.weight, 4)} for m in call.peer]
         if call.forensics is not None:
             decision["forensics"] = call.forensics
         line: dict[str, Any] = {"request_id": call.request_id, "timestamp": _timestamp(call.arrived),
@@ -778,7 +832,7 @@ class Gateway:
             return _error(400, "request_data names no user, team or key to decide for.", "invalid_request_error",
                           "missing_account")
         arrived = time.time()
-        decision, bypass, decide_us = await self.decide(Identity(account, api_key_id), arrived)
+        decision, bypass, decide_us, peer = await self.decide(Identity(account, api_key_id), arrived)
         m.requests.labels(GUARDRAIL_PATH, decision.action, "true" if decision.shadow else "false").inc()
         texts = [t for t in body.get("texts") or () if isinstance(t, str)]
         request_body: dict[str, Any] = ({"messages": [{"role": "user", "content": t} for t in texts]} if texts
@@ -786,7 +840,7 @@ class Gateway:
         call = _Call(request_id=str(body.get("litellm_call_id") or f"req_{secrets.token_hex(12)}"), arrived=arrived,
                      endpoint=GUARDRAIL_PATH, identity=Identity(account, api_key_id), body=request_body,
                      decision=decision, bypass=bypass, client_ip=request.client.host if request.client else None,
-                     user_agent=request.headers.get("user-agent"), decide_us=decide_us)
+                     user_agent=request.headers.get("user-agent"), decide_us=decide_us, peer=peer)
         action = decision.effective()
         if action == "block":
             self.finish(call, 403, None)
@@ -845,10 +899,205 @@ def plant_canary(obj: dict[str, Any], endpoint: str, statement: str) -> bool:
     return False
 
 
+class StreamCanary:
+    """Plant a canary in a streamed answer without holding the stream back.
+
+    Events pass one at a time; the canary goes out as one extra text delta, in the stream's own shape,
+    just before the event that closes the answer's text:
+
+    - chat and completions: before the first choice's finishing chunk (one that still carries text is
+      split, so the canary follows that text), else before ``data: [DONE]``;
+    - responses: before the first ``response.output_text.done``, else before ``response.completed`` /
+      ``response.incomplete``. The later events that repeat the full text (``output_text.done``,
+      ``content_part.done``, ``output_item.done``, the final response) are extended to match, and later
+      sequence numbers move up by one.
+
+    An answer without text (a tool call) gets no canary, as in non-streamed answers.
+    """
+
+    def __init__(self, endpoint: str, statement: str) -> None:
+        self.endpoint = endpoint
+        self.suffix = "\n\n" + statement
+        self.planted = False
+        self._closed = False  # chat / completions: the first choice finished (planted or not)
+        self._text_seen = False  # chat / completions: the first choice carried text (no canary after tool calls)
+        self._last: dict[str, Any] | None = None  # the last chunk with a first choice, or text delta
+        self._where: dict[str, Any] = {}  # responses: item_id, output_index, content_index of the canary
+        self._extended: set[str] = set()  # responses: event types whose full text already carries it
+        self._shift = 0  # responses: added to later sequence numbers
+
+    def feed(self, event: bytes) -> list[bytes]:
+        """The events to send in place of ``event``: the event (rewritten where needed), and the canary."""
+        data = event_data(event)
+        if data is None:
+            return [event]
+        if data.strip() == b"[DONE]":
+            if self._closed or self._last is None or not self._text_seen or self.endpoint == RESPONSES:
+                return [event]
+            self._closed = True
+            self.planted = True
+            return [_sse(self._chunk(self._last, self._canary_choice())), event]
+        try:
+            obj = _decode(data)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return [event]
+        if not isinstance(obj, dict):
+            return [event]
+        if self.endpoint == RESPONSES:
+            return self._responses(event, obj)
+        return self._choices(event, obj)
+
+    # -- chat and completions: {"choices": [{"index", "delta": {"content"} | "text", "finish_reason"}]} --
+
+    def _choices(self, event: bytes, obj: dict[str, Any]) -> list[bytes]:
+        choices = obj.get("choices")
+        first = next((c for c in choices or () if isinstance(c, dict) and c.get("index", 0) == 0), None)
+        if self._closed or first is None:
+            return [event]
+        self._last = obj
+        self._text_seen = self._text_seen or bool(self._text(first))
+        if first.get("finish_reason") is None:
+            return [event]
+        self._closed = True
+        if not self._text_seen:  # a tool call or an empty answer: nothing to append to
+            return [event]
+        self.planted = True
+        canary = _sse(self._chunk(obj, self._canary_choice()))
+        if not self._text(first):
+            return [canary, event]
+        text = self._chunk(obj, {**first, "finish_reason": None})
+        finish = {**obj, "choices": [self._without_text(c) if c is first else c for c in choices]}
+        return [_with_data(event, text), canary, _with_data(event, finish)]
+
+    def _chunk(self, template: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any]:
+        """A chunk like ``template`` (id, object, created, model...) carrying only ``choice``."""
+        chunk = {k: v for k, v in template.items() if k not in ("choices", "usage")}
+        chunk["choices"] = [choice]
+        if "usage" in template:
+            chunk["usage"] = None
+        return chunk
+
+    def _canary_choice(self) -> dict[str, Any]:
+        if self.endpoint == CHAT:
+            return {"index": 0, "delta": {"content": self.suffix}, "logprobs": None, "finish_reason": None}
+        return {"index": 0, "text": self.suffix, "logprobs": None, "finish_reason": None}
+
+    def _text(self, choice: dict[str, Any]) -> str:
+        delta = choice.get("delta")
+        text = (delta.get("content") if isinstance(delta, dict) else None) if self.endpoint == CHAT \
+            else choice.get("text")
+        return text if isinstance(text, str) else ""
+
+    def _without_text(self, choice: dict[str, Any]) -> dict[str, Any]:
+        out = dict(choice)
+        if self.endpoint == CHAT:
+            out["delta"] = {k: v for k, v in (choice.get("delta") or {}).items() if k != "content"}
+        else:
+            out["text"] = ""
+        if "logprobs" in out:
+            out["logprobs"] = None
+        return out
+
+    # -- responses: typed events -------------------------------------------------------------------------
+
+    def _responses(self, event: bytes, obj: dict[str, Any]) -> list[bytes]:
+        kind = obj.get("type")
+        if self.planted:
+            changed = self._extend(obj)
+            if self._shift and isinstance(obj.get("sequence_number"), int):
+                obj["sequence_number"] += self._shift
+                changed = True
+            return [_with_data(event, obj)] if changed else [event]
+        if kind == "response.output_text.delta":
+            self._last = obj
+            return [event]
+        closes_text = kind == "response.output_text.done"
+        if not closes_text and not (kind in ("response.completed", "response.incomplete") and self._last):
+            return [event]
+        where = obj if closes_text else self._last or {}
+        self._where = {k: where[k] for k in ("item_id", "output_index", "content_index") if k in where}
+        delta: dict[str, Any] = {"type": "response.output_text.delta", **self._where, "delta": self.suffix}
+        if self._last is not None and "logprobs" in self._last:
+            delta["logprobs"] = []
+        if isinstance(obj.get("sequence_number"), int):
+            delta["sequence_number"] = obj["sequence_number"]
+            obj["sequence_number"] += 1
+            self._shift = 1
+        self.planted = True
+        self._extend(obj)
+        named = any(line.startswith(b"event:") for line in event.splitlines())
+        return [_sse(delta, "response.output_text.delta" if named else None), _with_data(event, obj)]
+
+    def _extend(self, obj: dict[str, Any]) -> bool:
+        """Append the canary to the full text an event repeats, once per event type; True if changed."""
+        kind = obj.get("type")
+        if not isinstance(kind, str) or kind in self._extended:
+            return False
+        done = False
+        if kind == "response.output_text.done" and self._same(obj) and isinstance(obj.get("text"), str):
+            obj["text"] += self.suffix
+            done = True
+        elif kind == "response.content_part.done" and self._same(obj):
+            done = self._extend_part(obj.get("part"))
+        elif kind == "response.output_item.done" and self._target(obj.get("item"), obj.get("output_index")):
+            done = self._extend_item(obj["item"])
+        elif kind in ("response.completed", "response.incomplete") and isinstance(obj.get("response"), dict):
+            response = obj["response"]
+            output = response.get("output") if isinstance(response.get("output"), list) else []
+            item = next((x for i, x in enumerate(output) if self._target(x, i)), None)
+            done = item is not None and self._extend_item(item)
+            if done and isinstance(response.get("output_text"), str):
+                response["output_text"] += self.suffix
+        if done:
+            self._extended.add(kind)
+        return done
+
+    def _same(self, obj: dict[str, Any]) -> bool:
+        return all(obj.get(k) == v for k, v in self._where.items() if k in obj)
+
+    def _target(self, item: Any, output_index: Any) -> bool:
+        """Whether ``item`` is the message the canary went into (the first message when the stream named none)."""
+        if not isinstance(item, dict) or item.get("type") != "message":
+            return False
+        if "item_id" in self._where:
+            return bool(item.get("id") == self._where["item_id"])
+        if "output_index" in self._where:
+            return bool(output_index == self._where["output_index"])
+        return True
+
+    def _extend_item(self, item: dict[str, Any]) -> bool:
+        content = item.get("content")
+        if not isinstance(content, list):
+            return False
+        index = self._where.get("content_index")
+        if isinstance(index, int):
+            return 0 <= index < len(content) and self._extend_part(content[index])
+        return any(self._extend_part(part) for part in content)
+
+    def _extend_part(self, part: Any) -> bool:
+        if isinstance(part, dict) and part.get("type", "output_text") == "output_text" \
+                and isinstance(part.get("text"), str):
+            part["text"] += self.suffix
+            return True
+        return False
+
+
+def _sse(obj: dict[str, Any], name: str | None = None) -> bytes:
+    """One SSE event carrying ``obj`` (with an ``event:`` line when ``name`` is given)."""
+    head = b"event: " + name.encode() + b"\n" if name else b""
+    return head + b"data: " + _encode(obj) + b"\n\n"
+
+
+def _with_data(event: bytes, obj: dict[str, Any]) -> bytes:
+    """``event`` with its data replaced by ``obj``; its other fields (``event:``, ``id:``) kept."""
+    fields = [line for line in event.splitlines() if line and not line.startswith(b"data:")]
+    return b"\n".join([*fields, b"data: " + _encode(obj)]) + b"\n\n"
+
+
 def create_app(config: GatewayConfig, decider: Decider | None = None) -> Starlette:
     """The gateway as an ASGI app (``app.state.gateway`` is the :class:`Gateway`)."""
     return Gateway(config, decider or Decider()).app
 
 
-__all__ = ["GUARDRAIL_PATH", "METRICS_PATH", "Gateway", "GatewayConfig", "Identity", "Timeouts", "create_app",
-           "key_id", "load_keys"]
+__all__ = ["GUARDRAIL_PATH", "METRICS_PATH", "Gateway", "GatewayConfig", "Identity", "PeerIntel", "Timeouts",
+           "create_app", "key_id", "load_keys"]

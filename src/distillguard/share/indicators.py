@@ -112,6 +112,30 @@ class IndicatorStore:
         return ident.get("name", "a peer") if ident else "a peer"
 
 
+#: (kind, key id, keyed digest) -> (indicator, decay weight): the identifier indicators, ready to look up.
+DigestIndex = dict[tuple[str, str, str], tuple[dict[str, Any], float]]
+
+
+def identifier_index(indicators: Iterable[tuple[dict[str, Any], float]]) -> DigestIndex:
+    """Index the payment-fingerprint and API-key indicators among ``indicators`` by their keyed digests."""
+    by_digest: DigestIndex = {}
+    for o, w in indicators:
+        ext = (o.get("extensions") or {}).get(EXTENSION_ID, {})
+        kind = ext.get("kind", "")
+        if kind in STRONG_KINDS:
+            for d in ext.get("digests", []):
+                by_digest[(kind, ext["key_id"], d)] = (o, w)
+    return by_digest
+
+
+def identifier_match(store: IndicatorStore, account_id: str, kind: str, indicator: dict[str, Any],
+                     weight: float) -> Match:
+    """The match of one of our account's identifiers (``kind``) on a peer's indicator, with its evidence."""
+    publisher = store.publisher(indicator)
+    return Match(account_id, indicator["id"], kind, publisher, weight,
+                 f"its {kind.replace('_', ' ')} matches an indicator {publisher} published")
+
+
 def match_accounts(store: IndicatorStore, logs: Iterable[str | Path], keyring: KeyRing, *,
                    at: datetime | None = None, min_weight: float = 0.05,
                    templates: bool = True) -> dict[str, list[Match]]:
@@ -119,15 +143,11 @@ def match_accounts(store: IndicatorStore, logs: Iterable[str | Path], keyring: K
     matches only identifiers (payment fingerprints, API keys): attributes an account shows from its first
     request, so a replay may use them without peeking at the account's later prompts."""
     indicators = [(o, w) for o, w in store.indicators(at) if w >= min_weight]
-    by_digest: dict[tuple[str, str, str], tuple[dict[str, Any], float]] = {}
+    by_digest = identifier_index(indicators)
     bands: dict[str, list[tuple[dict[str, Any], float, set[str]]]] = defaultdict(list)
     for o, w in indicators:
         ext = (o.get("extensions") or {}).get(EXTENSION_ID, {})
-        kind = ext.get("kind", "")
-        if kind in STRONG_KINDS:
-            for d in ext.get("digests", []):
-                by_digest[(kind, ext["key_id"], d)] = (o, w)
-        elif kind == "template_bands":
+        if ext.get("kind") == "template_bands":
             bands[ext["key_id"]].append((o, w, set(ext.get("bands", []))))
         # ASN and behaviour indicators are context for an analyst, not matched per account: a big cloud's
         # ASN carries everyone's traffic.
@@ -150,10 +170,7 @@ def match_accounts(store: IndicatorStore, logs: Iterable[str | Path], keyring: K
                     done.add((account, f"{kind}:{value}"))
                     hit = by_digest.get((kind, key_id, key.digest(kind, value)))
                     if hit is not None:
-                        o, w = hit
-                        matches[account].append(Match(account, o["id"], kind, store.publisher(o), w,
-                                                      f"its {kind.replace('_', ' ')} matches an indicator "
-                                                      f"{store.publisher(o)} published"))
+                        matches[account].append(identifier_match(store, account, kind, *hit))
             if key_id in prompts:
                 hashes = template_hash(pc.fill_null(batch.column("prompt"), ""), key=key.int_key("template"))
                 for account, h in zip(accounts, hashes.tolist(), strict=True):

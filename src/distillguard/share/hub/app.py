@@ -12,8 +12,9 @@
     GET    /{api-root}/collections/{id}/manifest/
     GET    /{api-root}/status/{status-id}/
 
-Every request: authenticate (401), rate limit (429 with Retry-After), check the Accept header (406) and, for
-a POST, the Content-Type (415) and the size (413); then the endpoint; then one audit row. A path without its
+Every request: authenticate (401: the API key, and one of the member's registered client certificates when it
+has any, tls.py), rate limit (429 with Retry-After), check the Accept header (406) and, for a POST, the
+Content-Type (415) and the size (413); then the endpoint; then one audit row. A path without its
 trailing slash is served as if it had it. Errors are TAXII error message resources. Collections a member has
 no right on, and objects it may not see, do not exist for it (404), so nothing reveals them.
 """
@@ -39,7 +40,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from distillguard.share.hub import auth
+from distillguard.share.hub import auth, certs
 from distillguard.share.hub.audit import AuditEntry
 from distillguard.share.hub.config import CollectionConfig, HubConfig, MemberConfig
 from distillguard.share.hub.ingest import (
@@ -198,6 +199,14 @@ class Hub:
         if creds.username is not None and creds.username != member.name:
             raise unauthorized
         audit.detail.pop("claimed_member", None)
+        if member.client_certs:  # mTLS: the key and one of the member's certificates, both (tls.py)
+            presented = certs.client_cert_fingerprint(request.scope)
+            if presented not in member.client_certs:
+                audit.detail["claimed_member"] = member.name
+                audit.detail["client_cert"] = "none" if presented is None else f"not registered: {presented}"
+                raise HubHTTPError(401, "Unauthorized", "this member must connect over TLS with its registered "
+                                   "client certificate as well as its API key",
+                                   headers={"WWW-Authenticate": 'Basic realm="distillguard hub"'})
         return member
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:

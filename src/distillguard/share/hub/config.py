@@ -29,6 +29,8 @@ members (their key hashes, groups and rights). ``distillguard hub init`` writes 
         key_id: 3f9a0c1d2e4b
         key_salt: ...
         key_hash: ...
+        client_cert_sha256: [9c1e...]   # optional: the member must also present one of these client
+                                        # certificates (mTLS; SHA-256 of the DER certificate, see tls.py)
 
 ``HubConfig.from_yaml(path)`` checks it: an unknown key, a wrong type, an unknown group or collection raises
 ConfigError naming the file and the key.
@@ -46,6 +48,7 @@ import yaml
 from distillguard.errors import ConfigError
 from distillguard.share.hub import tlp
 from distillguard.share.hub.auth import KeyRecord
+from distillguard.share.hub.certs import normalise_fingerprint
 
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -86,6 +89,7 @@ class MemberConfig:
     anonymous: bool = False
     identity: str | None = None
     rate_limit: RateLimit | None = None
+    client_certs: frozenset[str] = frozenset()  # SHA-256 fingerprints; when any, a request must present one
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ class HubConfig:
             where = f"members.{name}"
             m = r.mapping(m, where)
             r.known(m, where, {"groups", "read", "write", "anonymous", "identity", "rate_limit", "key_id",
-                               "key_salt", "key_hash"})
+                               "key_salt", "key_hash", "client_cert_sha256"})
             member_groups = r.strings(m.get("groups", []), f"{where}.groups")
             for g in member_groups:
                 if g not in groups:
@@ -206,7 +210,8 @@ class HubConfig:
                 name=str(name), key=key, groups=frozenset(member_groups), read=resolved["read"],
                 write=resolved["write"], anonymous=r.boolean(m.get("anonymous", False), f"{where}.anonymous"),
                 identity=identity,
-                rate_limit=r.rate_limit(m["rate_limit"], f"{where}.rate_limit") if "rate_limit" in m else None)
+                rate_limit=r.rate_limit(m["rate_limit"], f"{where}.rate_limit") if "rate_limit" in m else None,
+                client_certs=r.fingerprints(m.get("client_cert_sha256", []), f"{where}.client_cert_sha256"))
             raw_rights[str(name)] = rights
         key_ids = [m.key.key_id for m in members.values() if m.key is not None]
         if len(key_ids) != len(set(key_ids)):
@@ -239,6 +244,8 @@ class HubConfig:
                                        "burst": m.rate_limit.burst}
             if m.key is not None:
                 entry.update(key_id=m.key.key_id, key_salt=m.key.key_salt, key_hash=m.key.key_hash)
+            if m.client_certs:
+                entry["client_cert_sha256"] = sorted(m.client_certs)
             members[name] = entry
         return {
             "title": self.title, "description": self.description, "contact": self.contact,
@@ -273,6 +280,8 @@ class HubConfig:
             entry["identity"] = member.identity
         if member.key is not None:
             entry.update(key_id=member.key.key_id, key_salt=member.key.key_salt, key_hash=member.key.key_hash)
+        if member.client_certs:
+            entry["client_cert_sha256"] = sorted(member.client_certs)
         data["members"][member.name] = entry
         return HubConfig.from_dict(data)
 
@@ -280,6 +289,12 @@ class HubConfig:
         """A copy where member ``name`` has the new key ``key`` (the old one stops working)."""
         members = dict(self.members)
         members[name] = replace(members[name], key=key)
+        return replace(self, members=members)
+
+    def with_client_certs(self, name: str, fingerprints: frozenset[str]) -> HubConfig:
+        """A copy where member ``name`` must present one of these client certificates (none: key alone)."""
+        members = dict(self.members)
+        members[name] = replace(members[name], client_certs=fingerprints)
         return replace(self, members=members)
 
 
@@ -339,6 +354,15 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise self.fail(where, "expected an integer >= 0")
         return value
+
+    def fingerprints(self, value: Any, where: str) -> frozenset[str]:
+        found = set()
+        for item in self.strings(value, where):
+            try:
+                found.add(normalise_fingerprint(item))
+            except ValueError as exc:
+                raise self.fail(where, str(exc)) from None
+        return frozenset(found)
 
     def rate_limit(self, value: Any, where: str) -> RateLimit:
         value = self.mapping(value, where)

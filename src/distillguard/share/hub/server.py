@@ -18,6 +18,7 @@ import uvicorn
 from distillguard.share.hub.app import Hub, create_app
 from distillguard.share.hub.config import HubConfig
 from distillguard.share.hub.store import HubStore
+from distillguard.share.hub.tls import ServerTLS
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -33,10 +34,11 @@ class RunningHub:
     store: HubStore
     host: str
     port: int
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def discovery_url(self) -> str:
@@ -52,12 +54,15 @@ class RunningHub:
 
 @contextmanager
 def serve_in_thread(config: HubConfig, db: str, host: str = "127.0.0.1", port: int | None = None,
-                    start_timeout: float = 20.0) -> Iterator[RunningHub]:
-    """Serve the hub under uvicorn in a daemon thread until the block ends."""
+                    start_timeout: float = 20.0, tls: ServerTLS | None = None) -> Iterator[RunningHub]:
+    """Serve the hub under uvicorn in a daemon thread until the block ends (over TLS with ``tls``)."""
+    if tls is not None:
+        tls.check()
     hub, store = create_app(config, db)
     port = port or free_port(host)
     server = uvicorn.Server(uvicorn.Config(hub.app, host=host, port=port, interface="asgi3", log_level="warning",
-                                           access_log=False, lifespan="off"))
+                                           access_log=False, lifespan="off",
+                                           **(tls.uvicorn_options() if tls is not None else {})))
     thread = threading.Thread(target=server.run, name=f"hub-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
@@ -68,7 +73,7 @@ def serve_in_thread(config: HubConfig, db: str, host: str = "127.0.0.1", port: i
             raise RuntimeError(f"the hub did not start on {host}:{port}")
         time.sleep(0.01)
     try:
-        yield RunningHub(hub=hub, store=store, host=host, port=port)
+        yield RunningHub(hub=hub, store=store, host=host, port=port, tls=tls is not None)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
