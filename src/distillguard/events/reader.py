@@ -198,7 +198,7 @@ def _read_file(
         if rep.format != "gzip":
             yield from _read_jsonl(raw, raw, rep, batch_rows, max_line_bytes, progress)
             return
-        chunks = PrefetchedGzip(_GzipFile(fileobj=raw, mode="rb"))
+        chunks = PrefetchedGzip(raw)
         try:
             reader = io.BufferedReader(chunks, buffer_size=1 << 20)
             yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
@@ -207,16 +207,21 @@ def _read_file(
 
 
 class PrefetchedGzip(io.RawIOBase):
-    """Decompress on a background thread, one chunk ahead of the parser (inflate releases the GIL).
+    """Decompress a gzip file on a background thread, ahead of the parser (inflate releases the GIL).
 
-    Chunks come from ``GzipFile.read1``, one decompressed chunk per read, so a truncated or corrupt
-    stream loses at most the cut line: everything decompressed before the damage is handed over first,
-    then the error is raised where the damage is.
+    Inflate runs in steps of 1 MiB of output: with smaller steps the thread waits for the GIL after
+    every step while the parser holds it, and the two no longer overlap. A truncated or corrupt stream
+    still loses at most the cut line: on an error the stream is inflated again from the start in
+    64 KiB steps, everything before the damage is handed over, then the error is raised where the
+    damage is. ``raw`` must be seekable for that second pass.
     """
 
-    def __init__(self, gz: gzip.GzipFile, depth: int = 8) -> None:
+    STEP: Final = 1 << 20
+    SALVAGE_STEP: Final = 1 << 16
+
+    def __init__(self, raw: IO[bytes], depth: int = 8) -> None:
         super().__init__()
-        self._gz = gz
+        self._raw = raw
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._pending = memoryview(b"")
@@ -225,24 +230,44 @@ class PrefetchedGzip(io.RawIOBase):
         self._thread.start()
 
     def _fill(self) -> None:
-        # Read in small steps (a damaged stream then loses at most 64 KiB), hand over in 1 MiB chunks
-        # (each hand-over costs a lock and a GIL switch on the parsing thread).
-        buffer = bytearray()
+        delivered = 0  # bytes of output handed over (or queued)
         item: bytes | BaseException | None = None
         try:
+            gz = _GzipFile(fileobj=self._raw, mode="rb")
             while not self._stop.is_set():
-                data = self._gz.read1(1 << 16)
+                data = gz.read1(self.STEP)
                 if not data:
                     break
-                buffer += data
-                if len(buffer) >= 1 << 20:
-                    self._put(bytes(buffer))
-                    buffer.clear()
+                self._put(data)
+                delivered += len(data)
+        except Exception as exc:  # the damage may sit anywhere in the failed step: find it in small steps
+            item = self._salvage(delivered, exc)
         except BaseException as exc:  # handed to the reading thread, raised there
             item = exc
-        if buffer:
-            self._put(bytes(buffer))
         self._put(item)
+
+    def _salvage(self, delivered: int, first: Exception) -> BaseException:
+        """Inflate again from the start in small steps; hand over what lies between ``delivered`` and the
+        damage. Returns the error to raise (the first one if the second pass cannot be made)."""
+        try:
+            self._raw.seek(0)
+            gz = _GzipFile(fileobj=self._raw, mode="rb")
+        except (OSError, ValueError):
+            return first
+        skip = delivered
+        try:
+            while not self._stop.is_set():
+                data = gz.read1(self.SALVAGE_STEP)
+                if not data:
+                    return first
+                if skip >= len(data):
+                    skip -= len(data)
+                    continue
+                self._put(data[skip:])
+                skip = 0
+        except Exception as exc:
+            return exc
+        return first
 
     def _put(self, item: bytes | BaseException | None) -> None:
         while not self._stop.is_set():
@@ -326,6 +351,8 @@ def _report_progress(raw: IO[bytes], consumed: int, progress: Callable[[int], No
     try:
         pos = raw.tell()
     except (OSError, ValueError):
+        return consumed
+    if pos < consumed:  # a damaged gzip file being re-read from the start
         return consumed
     progress(pos - consumed)
     return pos
