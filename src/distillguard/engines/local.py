@@ -69,9 +69,9 @@ class Analysis:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-#: Rows per signals call. The text classifiers compile their patterns once per call, so bigger calls
-#: are much cheaper per row (about 20 us/row at 8k rows, 12 us/row at 32k); 16k rows gave the same
-#: scan throughput as 32k with less memory in flight.
+#: Rows per signals call. The text classifiers compile their patterns (and build their DFAs) once per
+#: call, so bigger calls are cheaper per row (about 20 us/row at 8k rows, 12 us/row at 32k). A 10M-event
+#: scan peaks at 3.75 GB with 32k-row calls (docs/BENCHMARKS.md).
 SIGNAL_ROWS = 32_768
 
 
