@@ -2,14 +2,15 @@
 
 ``read_events_parallel`` yields exactly what ``read_events`` yields, and fills the same ``ReadReport``,
 but the decoding (which holds Python's GIL) happens in a spawned process. ``read_events_shared`` also
-hands the child the caller's per-batch function (the request signals): whenever the caller has fallen
-behind, the child applies it to the batch it just decoded instead of waiting, so neither core idles
-while the other has work. Each decoded batch is written
-as an Arrow IPC file into a private directory in shared memory (``/dev/shm`` where there is one) and
-memory-mapped by the caller: no pickling and no copies through a pipe, which cost the caller about a
-tenth of its time. The pipe carries only file names, and a semaphore bounds how many batches wait
-(so memory is bounded when the caller falls behind). A failure in the child is raised in the caller
-with the child's message; the directory is removed however reading ends.
+hands the child the caller's per-batch function (the request signals): when all the caller's workers
+are busy, the child applies it to the batch it has just decoded instead of queueing the batch.
+
+Each decoded batch is written as an Arrow IPC file into a private directory in shared memory
+(``/dev/shm`` where there is one) and memory-mapped by the caller. There is no pickling and no copy
+through a pipe, which cost the caller about a tenth of its time. The pipe carries only file names. A
+semaphore bounds how many batches wait, so memory stays bounded when the caller falls behind. A
+failure in the child is raised in the caller with the child's message. The directory is removed
+however reading ends.
 """
 
 from __future__ import annotations
