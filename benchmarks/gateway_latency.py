@@ -4,12 +4,14 @@ Run (from the repository root):
 
     .venv/bin/python benchmarks/gateway_latency.py                      # 300 requests/s, 5 s per run
     .venv/bin/python benchmarks/gateway_latency.py --rate 200 --seconds 10 --rounds 3 --json out.json
+    .venv/bin/python benchmarks/gateway_latency.py --redis            # rate state in a redis-server of its own
 
 Three processes, all on 127.0.0.1:
 
   upstream   a minimal OpenAI-compatible server (Starlette under uvicorn, one worker) answering
              POST /v1/chat/completions with a fixed ~600-byte completion, no sleep;
-  gateway    ``distillguard gateway`` (one uvicorn worker) in front of it, in-memory state, default policy
+  gateway    ``distillguard gateway`` (one uvicorn worker) in front of it, in-memory state (``--redis``: GCRA
+             rate state in a ``redis-server`` the benchmark starts on a free loopback port), default policy
              except a rate limit high enough never to throttle, writing its traffic log to a temporary file;
   load       a separate process with a small HTTP/1.1 keep-alive client over asyncio streams (much cheaper
              per request than httpx, so it does not limit what it measures).
@@ -32,6 +34,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -201,6 +204,8 @@ def main() -> None:
     parser.add_argument("--saturation-seconds", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=32, help="connections of the saturation runs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--redis", action="store_true",
+                        help="keep the gateway's rate state in a redis-server started on a free loopback port")
     parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--load", choices=["rate", "saturate"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -218,10 +223,21 @@ def main() -> None:
     policy.write_text("rate_limit:\n  requests_per_minute: 100000000\n  burst: 100000\n")
     exe = Path(sys.executable).with_name("distillguard")
     gateway_cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from distillguard.cli import run; run()"]
+    state: list[str] = []
+    redis: subprocess.Popen[bytes] | None = None
+    if args.redis:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            sys.exit("--redis needs redis-server (./dev test installs it; or apt-get install redis-server)")
+        redis_port = _free_port()
+        redis = subprocess.Popen([binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
+        _wait_port(redis_port, redis, "redis-server")
+        state = ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
     upstream = subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port)])
     gateway = subprocess.Popen([*gateway_cmd, "gateway", "--upstream", f"http://127.0.0.1:{up_port}",
-                                "--port", str(gw_port), "--policy", str(policy), "--log", str(work / "traffic.jsonl")],
-                               stderr=subprocess.DEVNULL)
+                                "--port", str(gw_port), "--policy", str(policy), "--log", str(work / "traffic.jsonl"),
+                                *state], stderr=subprocess.DEVNULL)
     try:
         _wait_port(up_port, upstream, "the upstream")
         _wait_port(gw_port, gateway, "the gateway")
@@ -245,7 +261,7 @@ def main() -> None:
         print(f"traffic log: {lines:,} lines")
         best = min(rounds, key=lambda x: x["gateway"]["p99_ms"] - x["direct"]["p99_ms"])
         figures = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                               "platform": platform.platform()},
+                               "platform": platform.platform()}, "state": "redis" if args.redis else "memory",
                    "rate": args.rate, "seconds": args.seconds, "rounds": rounds,
                    "added_p50_ms": round(best["gateway"]["p50_ms"] - best["direct"]["p50_ms"], 3),
                    "added_p99_ms": round(best["gateway"]["p99_ms"] - best["direct"]["p99_ms"], 3),
@@ -256,9 +272,12 @@ def main() -> None:
             args.json.write_text(json.dumps(figures, indent=1) + "\n")
             print(f"figures  {args.json}")
     finally:
-        for proc in (gateway, upstream):
-            proc.terminate()
-        for proc in (gateway, upstream):
+        for proc in (gateway, upstream, redis):
+            if proc is not None:
+                proc.terminate()
+        for proc in (gateway, upstream, redis):
+            if proc is None:
+                continue
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
