@@ -33,10 +33,11 @@ from distillguard.accounts.store import EventStore
 from distillguard.enforce.decision import Decision
 from distillguard.enforce.policy import Policy
 from distillguard.enforce.state import MemoryRate, RateState
+from distillguard.engines.local import analyse_store  # up front: imported lazily it stalled a gateway's 1st re-score
 from distillguard.events import ReadReport
 from distillguard.events.reader import split_unknown
 from distillguard.events.schema import LogLine, flatten, rows_to_batch
-from distillguard.scoring.model import ScoringModel
+from distillguard.scoring.model import ScoringModel, evidence
 from distillguard.signals.request import request_signals
 
 #: Folded requests gathered before their signals are computed in one call (see ``Decider._unsigned``).
@@ -249,9 +250,6 @@ class Decider:
         self._window.append((latest, request_signals(batch), batch.select(list(_ATTRIBUTE_COLUMNS))))
 
     def _score(self, horizon: int) -> dict[str, Standing]:
-        from distillguard.engines.local import analyse_store
-        from distillguard.scoring.model import evidence
-
         # One fold of the whole window (one call per refresh, not one per queued batch).
         signals = pa.concat_batches([sig for _, sig, _ in self._window])
         attributes = pa.concat_batches([attr for _, _, attr in self._window])
