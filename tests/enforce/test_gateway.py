@@ -637,28 +637,36 @@ def test_reasoning_filter_keeps_events_split_across_chunks() -> None:
 # -- the CLI process: identity from a key map, and no lost lines on SIGKILL ------------------------------------
 
 
+def start_cli_gateway(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``distillguard gateway ARGS`` in a process of its own on a free port, once it answers; the caller stops
+    it. Its stderr is a pipe (read it after stopping the process)."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("distillguard")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from distillguard.cli import run; run()"]
+    proc = subprocess.Popen([*cmd, "gateway", "--port", str(port), *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url + "/metrics", timeout=0.5)
+            return proc, url
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise AssertionError(f"the gateway exited: {proc.stderr.read().decode()}") from None  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError("the gateway did not start") from None
+            time.sleep(0.1)
+
+
 def test_sigkill_right_after_responses_keeps_every_completed_line(
         upstream: tuple[Served, UpstreamState], tmp_path: Path) -> None:
     keys = tmp_path / "keys.yaml"
     keys.write_text("sk-cli: acct_cli\n")
     log_path = tmp_path / "traffic.jsonl"
-    port = free_port()
-    exe = Path(sys.executable).with_name("distillguard")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from distillguard.cli import run; run()"]
-    proc = subprocess.Popen([*cmd, "gateway", "--upstream", upstream[0].url + "/v1", "--port", str(port),
-                             "--keys", str(keys), "--log", str(log_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_cli_gateway("--upstream", upstream[0].url + "/v1", "--keys", str(keys), "--log", str(log_path))
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/metrics", timeout=0.5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
         with httpx.Client(base_url=url) as http:
             unknown = http.post("/v1/chat/completions", headers={"authorization": "Bearer sk-unknown"},
                                 json={"model": "m", "messages": [{"role": "user", "content": "x"}]})

@@ -7,9 +7,6 @@ mocked; every server binds 127.0.0.1. The upstream and the gateway starter are t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +16,7 @@ import httpx
 import openai
 import pytest
 from click.testing import CliRunner
-from test_gateway import Gw, Served, UpstreamState, _start, free_port, upstream_app
+from test_gateway import Gw, Served, UpstreamState, _start, start_cli_gateway, upstream_app
 
 from distillguard.cli import main
 from distillguard.enforce.gateway import key_id
@@ -254,24 +251,10 @@ def test_cli_gateway_with_intel_blocks_the_matching_account(
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(KEYS))
     log_path = tmp_path / "traffic.jsonl"
-    port = free_port()
-    exe = Path(sys.executable).with_name("distillguard")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "from distillguard.cli import run; run()"]
-    proc = subprocess.Popen([*cmd, "gateway", "--upstream", upstream[0].url, "--port", str(port), "--keys", str(keys),
-                             "--log", str(log_path), "--intel", str(store), "--intel-keys", str(ring),
-                             "--account-attributes", str(attributes)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_cli_gateway("--upstream", upstream[0].url, "--keys", str(keys), "--log", str(log_path),
+                                  "--intel", str(store), "--intel-keys", str(ring),
+                                  "--account-attributes", str(attributes))
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/metrics", timeout=0.5)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
         payload = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
         with httpx.Client(base_url=url) as http:
             blocked = http.post("/v1/chat/completions", headers={"authorization": "Bearer sk-mule"}, json=payload)

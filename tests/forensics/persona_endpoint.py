@@ -5,14 +5,12 @@ but the language."""
 
 from __future__ import annotations
 
-import json
 import random
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from .stub_endpoint import serve_json
 
 _SYLLABLES = ("ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "da", "go", "be", "fi", "zu", "ha", "ni")
 #: 600 made-up words every persona draws from, with its own preferences.
@@ -60,40 +58,17 @@ def answer(persona: Persona, prompt: str) -> str:
     return " ".join(words)
 
 
-@contextmanager
-def serve(persona: Persona) -> Iterator[str]:
+def _reply(persona: Persona, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    if path == "/v1/chat/completions":
+        text = answer(persona, str(body["messages"][-1]["content"]))
+        return {"id": "chat-1", "object": "chat.completion", "model": body.get("model", "persona"),
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]}
+    if path == "/v1/completions":
+        return {"id": "cmpl-1", "object": "text_completion",
+                "choices": [{"index": 0, "text": answer(persona, str(body["prompt"])), "finish_reason": "stop"}]}
+    return None
+
+
+def serve(persona: Persona) -> AbstractContextManager[str]:
     """``/v1/chat/completions`` and ``/v1/completions`` answering as ``persona``; yields the base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if self.path == "/v1/chat/completions":
-                text = answer(persona, str(body["messages"][-1]["content"]))
-                reply = {"id": "chat-1", "object": "chat.completion", "model": body.get("model", "persona"),
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": text}}]}
-            elif self.path == "/v1/completions":
-                text = answer(persona, str(body["prompt"]))
-                reply = {"id": "cmpl-1", "object": "text_completion",
-                         "choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}
-            else:
-                self.send_error(404)
-                return
-            data = json.dumps(reply).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serve_json(lambda path, body: _reply(persona, path, body))

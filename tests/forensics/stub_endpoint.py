@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -40,14 +40,18 @@ def _completion(model: NGramStudent, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def serve(model: NGramStudent) -> Iterator[str]:
+def serve_json(reply: Callable[[str, dict[str, Any]], dict[str, Any] | None]) -> Iterator[str]:
+    """A loopback HTTP server answering each POST with ``reply(path, body)`` as JSON (None: 404); yields the
+    base URL (``.../v1``)."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if self.path != "/v1/completions":
+            answer = reply(self.path, body)
+            if answer is None:
                 self.send_error(404)
                 return
-            data = json.dumps(_completion(model, body)).encode()
+            data = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -65,3 +69,8 @@ def serve(model: NGramStudent) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve(model: NGramStudent) -> AbstractContextManager[str]:
+    """``/v1/completions`` served by ``model``; yields the base URL."""
+    return serve_json(lambda path, body: _completion(model, body) if path == "/v1/completions" else None)

@@ -198,7 +198,7 @@ def _read_file(
         if rep.format != "gzip":
             yield from _read_jsonl(raw, raw, rep, batch_rows, max_line_bytes, progress)
             return
-        chunks = PrefetchedGzip(raw)
+        chunks = PrefetchedGzip(raw, path)
         try:
             reader = io.BufferedReader(chunks, buffer_size=1 << 20)
             yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
@@ -211,17 +211,18 @@ class PrefetchedGzip(io.RawIOBase):
 
     Inflate runs in steps of 1 MiB of output: with smaller steps the thread waits for the GIL after
     every step while the parser holds it, and the two no longer overlap. A truncated or corrupt stream
-    still loses at most the cut line: on an error the stream is inflated again from the start in
-    64 KiB steps, everything before the damage is handed over, then the error is raised where the
-    damage is. ``raw`` must be seekable for that second pass.
+    still loses at most the cut line: on an error the file at ``path`` is opened again and inflated
+    from the start in 64 KiB steps, everything before the damage is handed over, then the error is
+    raised where the damage is. (``raw``, whose position the reader reports as progress, is not moved.)
     """
 
     STEP: Final = 1 << 20
     SALVAGE_STEP: Final = 1 << 16
 
-    def __init__(self, raw: IO[bytes], depth: int = 8) -> None:
+    def __init__(self, raw: IO[bytes], path: Path, depth: int = 8) -> None:
         super().__init__()
         self._raw = raw
+        self._path = path
         self._queue: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._pending = memoryview(b"")
@@ -247,26 +248,27 @@ class PrefetchedGzip(io.RawIOBase):
         self._put(item)
 
     def _salvage(self, delivered: int, first: Exception) -> BaseException:
-        """Inflate again from the start in small steps; hand over what lies between ``delivered`` and the
-        damage. Returns the error to raise (the first one if the second pass cannot be made)."""
+        """Inflate the file again from the start in small steps; hand over what lies between ``delivered``
+        and the damage. Returns the error to raise (the first one if the second pass cannot be made)."""
         try:
-            self._raw.seek(0)
-            gz = _GzipFile(fileobj=self._raw, mode="rb")
-        except (OSError, ValueError):
+            again = self._path.open("rb")
+        except OSError:
             return first
-        skip = delivered
-        try:
-            while not self._stop.is_set():
-                data = gz.read1(self.SALVAGE_STEP)
-                if not data:
-                    return first
-                if skip >= len(data):
-                    skip -= len(data)
-                    continue
-                self._put(data[skip:])
-                skip = 0
-        except Exception as exc:
-            return exc
+        with again:
+            gz = _GzipFile(fileobj=again, mode="rb")
+            skip = delivered
+            try:
+                while not self._stop.is_set():
+                    data = gz.read1(self.SALVAGE_STEP)
+                    if not data:
+                        return first
+                    if skip >= len(data):
+                        skip -= len(data)
+                        continue
+                    self._put(data[skip:])
+                    skip = 0
+            except Exception as exc:
+                return exc
         return first
 
     def _put(self, item: bytes | BaseException | None) -> None:
@@ -351,8 +353,6 @@ def _report_progress(raw: IO[bytes], consumed: int, progress: Callable[[int], No
     try:
         pos = raw.tell()
     except (OSError, ValueError):
-        return consumed
-    if pos < consumed:  # a damaged gzip file being re-read from the start
         return consumed
     progress(pos - consumed)
     return pos
