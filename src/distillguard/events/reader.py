@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import os
 import queue
 import threading
 import zlib
@@ -25,10 +26,13 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.events.schema import (
+    COLUMNS,
+    EVENT_SCHEMA,
     KNOWN_FIELDS,
     KNOWN_OBJECTS,
     InvalidEvent,
@@ -45,6 +49,17 @@ try:  # ISA-L inflates gzip several times faster than zlib; optional, same resul
 except ImportError:  # pragma: no cover - exercised where isal is not installed
     _GzipFile = gzip.GzipFile  # type: ignore[misc,assignment]
     _InflateError = zlib.error  # type: ignore[misc,assignment]
+
+try:  # the native decoder (events/native/fastdecode.c); optional, same rows, several times faster
+    from distillguard.events import _fastdecode
+except ImportError:  # pragma: no cover - exercised where the extension was not compiled
+    _fastdecode = None  # type: ignore[assignment]
+
+#: Whether JSON Lines are decoded by the native decoder. ``DISTILLGUARD_NATIVE_DECODE=0`` switches it off (the
+#: pure-Python path then decodes every line); a decoder built for another schema is never used.
+NATIVE_DECODE: Final = (_fastdecode is not None and tuple(_fastdecode.COLUMNS) == COLUMNS
+                        and os.environ.get("DISTILLGUARD_NATIVE_DECODE", "1") != "0")
+NATIVE_CHUNK: Final = 16 << 20  # bytes of log handed to the native decoder per call (whole lines)
 
 DEFAULT_BATCH_ROWS: Final = 16_384
 DEFAULT_BATCH_BYTES: Final = 32 << 20  # flush a batch once its lines reach 32 MiB
@@ -196,12 +211,19 @@ def _read_file(
         return
     with raw:
         if rep.format != "gzip":
-            yield from _read_jsonl(raw, raw, rep, batch_rows, max_line_bytes, progress)
+            if NATIVE_DECODE:
+                yield from _read_jsonl_native(lambda: raw.read1(NATIVE_CHUNK), raw, rep, batch_rows, max_line_bytes,
+                                              progress)
+            else:
+                yield from _read_jsonl(raw, raw, rep, batch_rows, max_line_bytes, progress)
             return
         chunks = PrefetchedGzip(raw, path)
         try:
-            reader = io.BufferedReader(chunks, buffer_size=1 << 20)
-            yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
+            if NATIVE_DECODE:
+                yield from _read_jsonl_native(chunks.take, raw, rep, batch_rows, max_line_bytes, progress)
+            else:
+                reader = io.BufferedReader(chunks, buffer_size=1 << 20)
+                yield from _read_jsonl(reader, raw, rep, batch_rows, max_line_bytes, progress)
         finally:
             chunks.close()
 
@@ -282,6 +304,23 @@ class PrefetchedGzip(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def take(self) -> bytes:
+        """The next piece of inflated data as it was inflated (no copy); b"" at the end. Raises the stream's
+        error once everything before the damage has been taken."""
+        if self._pending:
+            piece, self._pending = bytes(self._pending), memoryview(b"")
+            return piece
+        if self._done:
+            return b""
+        item = self._queue.get()
+        if item is None:
+            self._done = True
+            return b""
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        return item
+
     def readinto(self, b: Any) -> int:
         if not self._pending:
             if self._done:
@@ -345,6 +384,120 @@ def _read_jsonl(
     if rows:
         yield rows_to_batch(rows)
     _report_progress(raw, consumed, progress)
+
+
+def _read_jsonl_native(
+    read: Callable[[], bytes],
+    raw: IO[bytes],
+    rep: FileReport,
+    batch_rows: int,
+    max_line_bytes: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[pa.RecordBatch]:
+    """What ``_read_jsonl`` does, with the native decoder: same batches, counts and bad-line reports.
+
+    ``read`` returns the next piece of the (inflated) file, b"" at its end. Whole lines go to the native
+    decoder in blocks of about NATIVE_CHUNK bytes; the lines it hands back (unknown fields, anything it is not
+    sure about, bad lines) are decoded here by ``_decode``, the reference path, and put back in file order.
+    """
+    pending = b""
+    lineno = 0
+    consumed = 0
+    skipping = False  # inside a line longer than max_line_bytes: drop bytes up to its end
+    ended = False
+    try:
+        while not ended:
+            pieces: list[bytes] = []
+            size = 0
+            failure: BaseException | None = None
+            try:
+                while size < NATIVE_CHUNK:
+                    piece = read()
+                    if not piece:
+                        ended = True
+                        break
+                    pieces.append(piece)
+                    size += len(piece)
+            except (OSError, EOFError, zlib.error, _InflateError) as exc:
+                failure = exc  # a corrupt or truncated compressed stream: keep the whole lines before it
+            data = b"".join(pieces)
+            if skipping:
+                cut = data.find(b"\n")
+                data, skipping = (b"", True) if cut < 0 else (data[cut + 1:], False)
+            pending = b"".join([pending, data]) if pending else data
+            start = 0
+            for batch, end, lines in _native_batches(pending, ended, lineno, rep, batch_rows, max_line_bytes):
+                lineno += lines
+                start = end
+                if batch is not None:
+                    yield batch
+                consumed = _report_progress(raw, consumed, progress)
+            pending = pending[start:]
+            if failure is not None:
+                rep.error = f"stopped after line {lineno}: {failure}"
+                break
+            if len(pending) > max_line_bytes:  # an unterminated line already too long: report it, skip its rest
+                lineno += 1
+                rep._bad(lineno, f"line longer than {max_line_bytes} bytes")
+                pending, skipping = b"", True
+    finally:
+        rep.lines = lineno
+    _report_progress(raw, consumed, progress)
+
+
+def _native_batches(
+    data: bytes, final: bool, lineno: int, rep: FileReport, batch_rows: int, max_line_bytes: int
+) -> Iterator[tuple[pa.RecordBatch | None, int, int]]:
+    """Decode the whole lines of ``data`` (and an unterminated last one when ``final``): yields (batch or None,
+    where the lines read so far end in ``data``, how many lines that call read)."""
+    start = 0
+    while True:
+        end, lines, columns, others = _fastdecode.decode(data, start, final, batch_rows, DEFAULT_BATCH_BYTES,
+                                                         max_line_bytes)
+        if not lines:
+            return
+        rows = lines - len(others)
+        rep.good += rows
+        batch = _from_buffers(columns, rows)
+        if others:
+            batch = _with_others(batch, data, others, lines, lineno, rep, max_line_bytes)
+        yield (batch if batch.num_rows else None), end, lines
+        start = end
+        lineno += lines
+
+
+def _from_buffers(columns: tuple[tuple[bytes | None, bytes, bytes | None], ...], rows: int) -> pa.RecordBatch:
+    arrays = []
+    for (valid, values, data), column in zip(columns, EVENT_SCHEMA, strict=True):
+        buffers = [None if valid is None else pa.py_buffer(valid), pa.py_buffer(values)]
+        if data is not None:
+            buffers.append(pa.py_buffer(data))
+        arrays.append(pa.Array.from_buffers(column.type, rows, buffers))
+    return pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
+
+
+def _with_others(batch: pa.RecordBatch, data: bytes, others: list[tuple[int, int, int, int]], lines: int,
+                 lineno: int, rep: FileReport, max_line_bytes: int) -> pa.RecordBatch:
+    """Decode the lines the native decoder handed back with the Python path and put them in file order."""
+    rows: list[tuple[Any, ...]] = []
+    at: list[int] = []
+    for index, kind, start, end in others:
+        if kind == 2:
+            rep.blank += 1
+        elif kind == 3:
+            rep._bad(lineno + index + 1, f"line longer than {max_line_bytes} bytes")
+        else:
+            row = _decode(data[start:end], lineno + index + 1, rep)
+            if row is not None:
+                rows.append(row)
+                at.append(index)
+    if not rows:
+        return batch
+    native = np.ones(lines, bool)
+    native[[index for index, *_ in others]] = False
+    line_of_row = np.concatenate([np.flatnonzero(native), np.array(at)])
+    both = pa.concat_batches([batch, rows_to_batch(rows)])
+    return both.take(pa.array(np.argsort(line_of_row, kind="stable")))
 
 
 def _report_progress(raw: IO[bytes], consumed: int, progress: Callable[[int], None] | None) -> int:
