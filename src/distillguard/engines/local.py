@@ -27,7 +27,7 @@ from distillguard.accounts.store import Events, EventStore
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
 from distillguard.events.parallel import read_events_shared
-from distillguard.events.reader import regroup
+from distillguard.events.reader import NATIVE_DECODE, regroup
 from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
 from distillguard.scoring.atlas import TECHNIQUES
 from distillguard.scoring.model import ScoringModel, evidence
@@ -87,9 +87,11 @@ def analyse(
     """Read, compute signals, features, links, clusters and scores. No output is written.
 
     ``workers`` threads compute the per-request signals beside the decoding. ``separate_reader=True``
-    decodes in a spawned child process instead of this one (``None``: when the logs total 64 MB or
-    more). A spawned child re-imports the caller's ``__main__``, so only pass it from a program whose
-    main module is guarded by ``if __name__ == "__main__"`` (the ``distillguard`` command is).
+    decodes in a spawned child process instead of this one (``None``: when the pure-Python decoder is in
+    use and the logs total 64 MB or more; the native decoder releases the GIL, so a thread of this
+    process decodes as fast without a second process). A spawned child re-imports the caller's
+    ``__main__``, so only pass it from a program whose main module is guarded by
+    ``if __name__ == "__main__"`` (the ``distillguard`` command is).
     """
     began = time.perf_counter()
     model = model or ScoringModel.load()
@@ -97,7 +99,8 @@ def analyse(
     report = ReadReport()
     store = EventStore()
     if separate_reader is None:  # a process costs about half a second to start: worth it on big inputs
-        separate_reader = sum(p.stat().st_size for p in paths if p.is_file()) >= 64 << 20
+        separate_reader = (not NATIVE_DECODE
+                           and sum(p.stat().st_size for p in paths if p.is_file()) >= 64 << 20)
     # Signals for the batches already read run on worker threads while the next batch is decoded:
     # Arrow's compute kernels and numpy release the GIL, so both cores share the work. Results are
     # folded in reading order.

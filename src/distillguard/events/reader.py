@@ -420,11 +420,11 @@ def _read_jsonl_native(
                     size += len(piece)
             except (OSError, EOFError, zlib.error, _InflateError) as exc:
                 failure = exc  # a corrupt or truncated compressed stream: keep the whole lines before it
-            data = b"".join(pieces)
             if skipping:
+                data = b"".join(pieces)
                 cut = data.find(b"\n")
-                data, skipping = (b"", True) if cut < 0 else (data[cut + 1:], False)
-            pending = b"".join([pending, data]) if pending else data
+                pieces, skipping = ([], True) if cut < 0 else ([data[cut + 1:]], False)
+            pending = b"".join([pending, *pieces])  # the one copy of the inflated text
             start = 0
             for batch, end, lines in _native_batches(pending, ended, lineno, rep, batch_rows, max_line_bytes):
                 lineno += lines
