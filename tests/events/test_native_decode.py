@@ -19,8 +19,10 @@ import pytest
 from distillguard.events import EVENT_SCHEMA, ReadReport, read_events
 from distillguard.events import reader as reader_module
 
-pytestmark = pytest.mark.skipif(reader_module._fastdecode is None and os.environ.get("DISTILLGUARD_NATIVE_DECODE") == "0",
-                                reason="native decoder switched off")
+pytestmark = pytest.mark.skipif(
+    reader_module._fastdecode is None and os.environ.get("DISTILLGUARD_NATIVE_DECODE") == "0",
+    reason="native decoder switched off",
+)
 
 
 def test_the_native_decoder_is_built_and_used() -> None:

@@ -87,3 +87,38 @@ def test_request_hashes_are_computed_once_per_distinct_value_and_match_row_by_ro
     calls: list[int] = []
     _per_distinct(values, lambda v: calls.append(len(v)) or hash_strings(v))
     assert calls == [3]
+
+
+# Hashes of the implementation before its windows were read without copying the buffer (they are shared between
+# organisations, so they must never change): plain width 64, plain width 24 with key 7, template_hash defaults.
+_GOLDEN_VALUES = ["", "a", "Hello World 123", "x" * 47, "y" * 48, "z" * 49, "AB  12   34\t\tcd" * 9,
+                  "日本語のテキスト" * 20, "nul\x00byte\x00" * 12, "  leading and trailing   ", "9" * 300,
+                  "The quick brown fox. " * 30]
+_GOLDEN = {
+    "plain64": [9956902025215601993, 646518283200859450, 14145192395636453649, 4524740789473729030,
+                5964527585006711246, 1972607166666407351, 7821649741463203334, 15359210076016341268,
+                16698177981181104069, 9450877688749145602, 5779707116347518172, 14382832621657256690],
+    "plain24": [18271786273620593851, 6303739296979808231, 13285261305095605315, 18088358801690537391,
+                7787173815419151568, 17390037973082874978, 12205949752352970144, 15811130140410710285,
+                15163209471590948148, 17035008165882188673, 15477121089859498329, 3084488190485982876],
+    "template": [165813550045843395, 18107006404091343078, 12627673245569529401, 15686686503107116118,
+                 3675274052491035184, 13608692604905962088, 13120219288766412757, 9870069082784064596,
+                 8808538996865660620, 18324473437124100646, 16059818201582171075, 10378493445156005470],
+}
+
+
+def _golden_hashes(values: pa.Array) -> dict[str, list[int]]:
+    return {
+        "plain64": hash_strings(values, width=64).tolist(),
+        "plain24": hash_strings(values, width=24, key=7).tolist(),
+        "template": template_hash(values).tolist(),
+    }
+
+
+def test_hashes_do_not_change_wherever_a_string_sits_in_its_buffer() -> None:
+    assert _golden_hashes(pa.array(_GOLDEN_VALUES)) == _GOLDEN
+    for i, value in enumerate(_GOLDEN_VALUES):  # alone: the string ends its buffer (the windows' edge case)
+        alone = _golden_hashes(pa.array([value]))
+        assert {name: hashes[0] for name, hashes in alone.items()} == {name: h[i] for name, h in _GOLDEN.items()}
+    reversed_ = _golden_hashes(pa.array(_GOLDEN_VALUES[::-1]))
+    assert reversed_ == {name: h[::-1] for name, h in _GOLDEN.items()}

@@ -164,3 +164,26 @@ def test_quality_benchmark_runs_and_writes_its_figures(tmp_path: Path, capsys: p
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert {"hand-labelled", "shared corpora", "held-out"} <= set(figures)
     assert "held-out (simulator phrasebook, written independently)" in capsys.readouterr().out
+
+
+def test_dictionary_encoded_prompts_give_the_same_answers() -> None:
+    # duplicates, a null row, a null and an unused dictionary value: each row reads as its decoded text
+    values = ["Let's think step by step.", None, "What model are you?", "Let's think step by step.", "", "unused"]
+    indices = pa.array([0, 2, None, 0, 4, 1, 3], pa.int32())
+    encoded = pa.DictionaryArray.from_arrays(indices, pa.array(values))
+    expected = text.text_signals(encoded.dictionary_decode())
+    assert text.text_signals(encoded).equals(expected)
+    assert text.text_signals(pa.DictionaryArray.from_arrays(pa.array([0, 2, 0, 4]), pa.array(values))).equals(
+        text.text_signals(pa.array([values[0], values[2], values[0], values[4]])))
+
+
+def test_last_characters_and_two_english_words_match_their_plain_definitions() -> None:
+    import pyarrow.compute as pc
+
+    strings = pa.array(["", "a", "héllo wörld", "日本語のテキスト", "x" * 900, "é" * 801])
+    for n in (0, 1, 5, 800):
+        assert text._last_chars(strings, n).equals(pc.utf8_slice_codeunits(strings, -n))
+    samples = pa.array(["the", "thethe", "the_the", "the-the", "the1 the", "théthe", "there the", "the\nthe",
+                        "it's it", "x'the  the", "les the", "and", "", "your, yourself and you"])
+    counted = pc.count_substring_regex(samples, text._EN_ONLY_WORDS).to_numpy(zero_copy_only=False) >= 2
+    assert (text._match(samples, text._TWO_EN_ONLY_WORDS) == counted).all()

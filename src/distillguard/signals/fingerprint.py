@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
 
 _M1: Final = np.uint64(0x9E3779B97F4A7C15)
 _M2: Final = np.uint64(0xBF58476D1CE4E5B9)
@@ -46,11 +47,21 @@ def _as_string_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _window(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray:
     """A (rows x width) uint8 matrix of each row's bytes from ``starts``, zero-padded past ``lengths``."""
-    padded = np.zeros(data.size + width, dtype=np.uint8)
-    padded[: data.size] = data
-    rows = np.lib.stride_tricks.as_strided(padded, shape=(data.size + 1, width), strides=(1, 1))
-    out = rows[np.minimum(starts, data.size)]
-    out[np.arange(width)[None, :] >= lengths[:, None]] = 0
+    # Rows are gathered from a sliding view of the buffer itself (no padded copy of all of it); only the rows that
+    # start within ``width`` bytes of its end read from a small zero-padded copy of that end.
+    last = data.size - width
+    if last < 0:
+        data = np.concatenate([data, np.zeros(-last, dtype=np.uint8)])
+        last = 0
+    out = sliding_window_view(data, width)[np.minimum(starts, last)]
+    near_end = np.flatnonzero(starts > last)
+    if near_end.size:
+        edge = np.zeros(2 * width, dtype=np.uint8)
+        edge[:width] = data[last:]
+        out[near_end] = sliding_window_view(edge, width)[starts[near_end] - last]
+    short = np.flatnonzero(lengths < width)  # only these rows hold bytes past their length
+    if short.size:
+        out[short] *= np.arange(width) < lengths[short, None]
     return out
 
 
@@ -64,29 +75,45 @@ def _template_table() -> np.ndarray:
 
 
 _TEMPLATE_BYTES: Final = _template_table()
+_TEMPLATE_TRANSLATION: Final = _TEMPLATE_BYTES.tobytes()
+
+
+def _template_bytes(frame: np.ndarray) -> np.ndarray:
+    """``_TEMPLATE_BYTES[frame]`` by ``bytes.translate`` (a byte-table lookup, several times faster than numpy's
+    fancy indexing, which widens every byte to an index first)."""
+    return np.frombuffer(frame.tobytes().translate(_TEMPLATE_TRANSLATION), dtype=np.uint8).reshape(frame.shape)
 
 
 def _collapse_runs(frame: np.ndarray) -> np.ndarray:
     """Squeeze runs of masked digits and of spaces to one byte each, row by row (vectorised):
     "12" and "990" both become "#", so numbers of any length fill a template alike."""
-    squeezable = (frame == ord("#")) | (frame == ord(" "))
-    keep = np.ones(frame.shape, dtype=bool)
-    keep[:, 1:] = ~(squeezable[:, 1:] & (frame[:, 1:] == frame[:, :-1]))
-    # Row r's kept bytes, in order, fill out[r, :kept[r]]: both masks list their cells row-major, so one
-    # boolean assignment moves them (no index arrays).
-    kept = keep.sum(axis=1)
-    out = np.zeros_like(frame)
-    out[np.arange(frame.shape[1])[None, :] < kept[:, None]] = frame[keep]
+    following = frame[:, 1:]
+    drop = (following == frame[:, :-1]) & ((following == ord("#")) | (following == ord(" ")))
+    out = frame.copy()
+    rows = np.flatnonzero(drop.any(axis=1))  # the others have nothing to squeeze and stay as they are
+    if rows.size:
+        keep = np.ones((rows.size, frame.shape[1]), dtype=bool)
+        np.logical_not(drop[rows], out=keep[:, 1:])
+        # Row r's kept bytes, in order, fill packed[r, :kept[r]]: both masks list their cells row-major, so one
+        # boolean assignment moves them (no index arrays).
+        kept = np.count_nonzero(keep, axis=1)
+        sub = frame[rows]
+        packed = np.zeros_like(sub)
+        packed[np.arange(frame.shape[1])[None, :] < kept[:, None]] = sub[keep]
+        out[rows] = packed
     return out
 
 
 def _last(frame: np.ndarray, width: int) -> np.ndarray:
-    """The last ``width`` non-zero-padded bytes of each left-aligned row."""
-    length = (frame != 0).sum(axis=1)
-    idx = length[:, None] - width + np.arange(width)[None, :]
-    out = np.take_along_axis(frame, np.clip(idx, 0, frame.shape[1] - 1), axis=1)
-    out[idx < 0] = 0
-    return out
+    """The last ``width`` non-zero-padded bytes of each left-aligned row: bytes ``[length - width, length)`` with
+    ``length`` its count of non-zero bytes, zeros where that starts before the row."""
+    # Prefixing each row with ``width`` zeros turns that into bytes [length, length + width) of the prefixed row,
+    # read through a sliding view of all rows laid end to end.
+    n, w = frame.shape
+    length = np.count_nonzero(frame, axis=1)
+    padded = np.zeros((n, width + w), dtype=np.uint8)
+    padded[:, width:] = frame
+    return sliding_window_view(padded.reshape(-1), width)[np.arange(n) * (width + w) + length]
 
 
 def hash_strings(
@@ -116,9 +143,9 @@ def hash_strings(
         # Read twice the width, squeeze runs, then keep ``width`` bytes: a number of any length fills
         # the same number of template bytes.
         wide = 2 * width
-        head = _collapse_runs(_TEMPLATE_BYTES[_window(data, starts, np.minimum(lengths, wide), wide)])[:, :width]
+        head = _collapse_runs(_template_bytes(_window(data, starts, np.minimum(lengths, wide), wide)))[:, :width]
         tail_len = np.clip(lengths - width, 0, wide)
-        tail = _last(_collapse_runs(_TEMPLATE_BYTES[_window(data, ends - tail_len, tail_len, wide)]), width)
+        tail = _last(_collapse_runs(_template_bytes(_window(data, ends - tail_len, tail_len, wide))), width)
     else:
         head = _window(data, starts, np.minimum(lengths, width), width)
         tail_len = np.clip(lengths - width, 0, width)

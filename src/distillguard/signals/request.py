@@ -92,10 +92,13 @@ def _subnet(ips: pa.Array) -> pa.Array:
 def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa.RecordBatch:
     """Compute every per-request signal for one EVENT_SCHEMA batch (see SIGNAL_SCHEMA)."""
     prompt = pc.fill_null(batch.column("prompt"), "")
-    distinct_prompts = pc.dictionary_encode(prompt)  # both prompt hashes run once per distinct prompt
+    # Encoded once: the prompt hashes and the text classifiers all run once per distinct prompt.
+    distinct_prompts = pc.dictionary_encode(prompt)
     tools = _int(batch.column("tools"), pa.int32())
     tool_messages = _int(batch.column("tool_messages"), pa.int32())
-    classified = text.text_signals(prompt, tools, tool_messages)
+    # Prepared here, not inside text_signals, to reuse its per-prompt character counts for prompt_chars.
+    prepared = text._Prepared(distinct_prompts)
+    classified = text._signals(prepared, tools, tool_messages)
     domain_names = classified.column("capability_domain")
     if isinstance(domain_names.type, pa.DictionaryType):
         domain_names = domain_names.cast(pa.string())
@@ -104,6 +107,7 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
     status = batch.column("status")
     effort = pc.fill_null(pc.is_in(batch.column("reasoning_effort"), value_set=_EFFORT_HIGH), False)
     system = batch.column("system")
+    ips = pc.dictionary_encode(batch.column("ip"))  # the address and its subnet are both hashed per distinct address
     ts = batch.column("timestamp").cast(pa.int64())
     columns = [
         batch.column("account_id"),
@@ -127,7 +131,7 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
         pc.min_element_wise(_int(batch.column("max_tokens"), pa.int64()), pa.scalar(2**31 - 1, pa.int64()))
         .cast(pa.int32()),
         pc.fill_null(batch.column("temperature"), float("nan")).cast(pa.float32()),
-        pc.utf8_length(prompt).cast(pa.int32()),
+        pa.array(prepared.expand(prepared.chars), pa.int32()),
         pc.min_element_wise(batch.column("context_chars"), pa.scalar(2**31 - 1, pa.int64())).cast(pa.int32()),
         pc.min_element_wise(_int(batch.column("completion_tokens"), pa.int64()), pa.scalar(2**31 - 1, pa.int64()))
         .cast(pa.int32()),
@@ -138,8 +142,10 @@ def request_signals(batch: pa.RecordBatch, *, key: int = 0x5EED_D157_1A7E) -> pa
         pc.fill_null(batch.column("model"), ""),
         # Identifiers are short: a 24-byte head and tail (plus the length) cover them whole.
         _hash_or_zero(batch.column("end_user"), key ^ 0xE0, 24),
-        _hash_or_zero(batch.column("ip"), key ^ 0x1F, 24),
-        _hash_or_zero(_subnet(batch.column("ip")), key ^ 0x24, 24),
+        _hash_or_zero(ips, key ^ 0x1F, 24),
+        # Each distinct address's subnet, hashed: the same hash as hashing each row's subnet (a hash is a function
+        # of the string; a null address has a null subnet, both give 0).
+        pa.array(_per_distinct(ips, lambda v: hash_strings(_subnet(v), key=key ^ 0x24, width=24)), pa.uint64()),
         _int(batch.column("asn"), pa.int64()),
         _hash_or_zero(batch.column("user_agent"), key ^ 0xA6, 48),
     ]

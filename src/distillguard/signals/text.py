@@ -1166,7 +1166,9 @@ _DATA_GENERATION: Final = _alt(
     r"conjunto\s+de\s+datos|datos\s+sint[ée]ticos|jeu\s+de\s+donn[ée]es|donn[ée]es\s+synth[ée]tiques|datensatz|"
     r"trainingsdaten|データセット|学習データを(?:生成|作成)|데이터셋|학습\s*데이터\s*(?:생성|만들)",
 )
-_CODING: Final = _alt(
+# Coding: _CODING_ASCII or _CODING_OTHER, matched one after the other (see _domain): on varied text one DFA for
+# both outgrows RE2's cache and runs slower than the two.
+_CODING_ASCII: Final = _alt(
     r"```",
     r"`[a-z_][a-z0-9_.\[\]'\"(),]*`",
     r"\b(?:python|javascript|typescript|java|c\+\+|c#|golang|rust|kotlin|swift|php|ruby|perl|scala|haskell|matlab|"
@@ -1193,6 +1195,8 @@ _CODING: Final = _alt(
         r"keys|file|files|directory|substring|indices|characters?|bytes|unicode|utf-?8|csv|datetime|timestamp|regex)\b",
         None,
     ),
+)
+_CODING_OTHER: Final = _alt(
     # zh / ru / es / ja / de / fr
     "代码|代碼|编程|編程|程序|函数|函數|算法|报错|報錯|调试|調試|脚本|腳本|数组|數組|字符串|列表推导|正则表达式|正則表達式",
     r"(?:код|программ|функци|скрипт|массив|строк|список|словар|спис|файл|питон|кодировк|регулярн|столбц|датафрейм)"
@@ -1268,7 +1272,7 @@ _WRITING: Final = _alt(
 )
 
 _DOMAIN_PATTERNS: Final = {
-    "data_generation": _DATA_GENERATION, "coding": _CODING, "translation": _TRANSLATION, "writing": _WRITING,
+    "data_generation": _DATA_GENERATION, "translation": _TRANSLATION, "writing": _WRITING,
 }
 
 # ---- language ---------------------------------------------------------------------------------------------------
@@ -1372,6 +1376,10 @@ _NOT_EN_WORDS: Final = (
     r"(?:^|[^\pL])(?:el|los|las|del|que|es|por|para|con|una|der|das|und|ist|nicht|ich|le|les|des|et|est|une|pour|dans|"
     r"qui|não|é|um|uma|il|di|che|è|della|ve|bir|bu|için|ile|và|của|là|không|những|được)(?:[^\pL]|$)"
 )
+# Two English-only words, i.e. ``count_substring_regex(_EN_ONLY_WORDS) >= 2`` as one match that can stop early:
+# each counted match is a whole ASCII word (\b on both sides of letters), so two of them are two distinct words,
+# one after the other, which is what this pattern finds.
+_TWO_EN_ONLY_WORDS: Final = _EN_ONLY_WORDS + r"[\s\S]*" + _EN_ONLY_WORDS
 _WORDS: Final = sorted({w for words in _STOPWORDS.values() for w in words.split()})
 _WORD_VALUES: Final = pa.array(_WORDS, pa.string())
 _WORD_WEIGHTS: Final = np.array(
@@ -1399,16 +1407,27 @@ def _as_string_array(prompts: PromptArray) -> pa.Array:
     return pc.fill_null(prompts, "")
 
 
-def _cut(text: pa.StringArray, head: int, tail: int) -> pa.StringArray:
-    """Rows longer than ``head + tail`` characters become their first ``head`` and last ``tail`` characters."""
-    long = pc.greater(pc.utf8_length(text), head + tail)
-    if not pc.any(long).as_py():
+def _last_chars(text: pa.StringArray, n: int) -> pa.StringArray:
+    """``utf8_slice_codeunits(text, -n)``, without its full scan: that slice's stop ("to the end") is counted in
+    characters from the start, so it walks every row whole. Slicing ``(-n - 1, -1)`` of the row with one character
+    appended walks back from the end only, and gives the same characters (the whole row when it is shorter)."""
+    if n <= 0:
+        return pc.utf8_slice_codeunits(text, -n)
+    return pc.utf8_slice_codeunits(pc.binary_join_element_wise(text, "\n", ""), -n - 1, -1)
+
+
+def _cut(text: pa.StringArray, head: int, tail: int, chars: np.ndarray | None = None) -> pa.StringArray:
+    """Rows longer than ``head + tail`` characters become their first ``head`` and last ``tail`` characters.
+    ``chars``: each row's length in characters, when the caller knows it already."""
+    if chars is None:
+        chars = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+    long = chars > head + tail
+    if not long.any():
         return text
-    cut = text.filter(long)
-    joined = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(cut, 0, head), pc.utf8_slice_codeunits(cut, -tail), "\n"
-    )
-    return pc.replace_with_mask(text, long, joined)
+    mask = pa.array(long)
+    cut = text.filter(mask)
+    joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(cut, 0, head), _last_chars(cut, tail), "\n")
+    return pc.replace_with_mask(text, mask, joined)
 
 
 def prompt_window(prompts: PromptArray, chars: int = WINDOW_CHARS) -> pa.StringArray:
@@ -1428,15 +1447,29 @@ class _Prepared:
     """
 
     def __init__(self, prompts: PromptArray) -> None:
-        prompts = _as_string_array(prompts)
-        self.rows = len(prompts)
+        if isinstance(prompts, pa.ChunkedArray) and prompts.num_chunks == 1:
+            prompts = prompts.chunk(0)
         self.inverse: np.ndarray | None = None  # row -> index of its distinct prompt (None: all distinct)
-        if self.rows > 1:
-            encoded = pc.dictionary_encode(prompts)
-            if len(encoded.dictionary) < self.rows:
-                prompts = encoded.dictionary
-                self.inverse = encoded.indices.to_numpy(zero_copy_only=False)
-        self.text = _cut(prompts, WINDOW_CHARS, WINDOW_CHARS)  # the window, original case
+        if (isinstance(prompts, pa.DictionaryArray) and prompts.null_count == 0
+                and len(prompts.dictionary) <= len(prompts)):
+            # Encoded already (request_signals encodes the prompts once for its hashes too): every signal is a
+            # function of the prompt's text alone, so reading each dictionary value once and mapping the results
+            # through the indices gives what decoding and encoding again would (a repeated or unused dictionary
+            # value only costs time).
+            self.rows = len(prompts)
+            self.inverse = prompts.indices.to_numpy(zero_copy_only=False)
+            prompts = _as_string_array(prompts.dictionary)
+        else:
+            prompts = _as_string_array(prompts)
+            self.rows = len(prompts)
+            if self.rows > 1:
+                encoded = pc.dictionary_encode(prompts)
+                if len(encoded.dictionary) < self.rows:
+                    prompts = encoded.dictionary
+                    self.inverse = encoded.indices.to_numpy(zero_copy_only=False)
+        #: Length of each distinct prompt in characters.
+        self.chars: np.ndarray = pc.utf8_length(prompts).to_numpy(zero_copy_only=False)
+        self.text = _cut(prompts, WINDOW_CHARS, WINDOW_CHARS, self.chars)  # the window, original case
         self.lower = pc.utf8_lower(self.text)  # the window, lower-cased
         self._scripts: np.ndarray | None = None
         self._short: pa.StringArray | None = None
@@ -1452,7 +1485,11 @@ class _Prepared:
     def short(self) -> pa.StringArray:
         """The lower-cased window cut to its first 1,000 and last 500 characters (what the domain reads)."""
         if self._short is None:
-            self._short = _cut(self.lower, 1000, 500)
+            # The window's length in characters, known without counting: a cut prompt's window is its first and
+            # last WINDOW_CHARS characters and a newline. utf8_lower maps each character to one character, so
+            # the lower-cased window has that length too.
+            window_chars = np.minimum(self.chars, 2 * WINDOW_CHARS + 1)
+            self._short = _cut(self.lower, 1000, 500, window_chars)
         return self._short
 
     def expand(self, values: np.ndarray) -> np.ndarray:
@@ -1531,8 +1568,10 @@ def _any_match(lower: pa.Array, groups: tuple[tuple[str, tuple[str, ...]], ...],
 def _sentences(text: pa.StringArray) -> tuple[pa.StringArray, np.ndarray]:
     """Split rows at line ends, full stops and ideographic full stops (plain splits, cheaper than a regex split):
     the pieces and the row each came from. Pieces may still hold a ! or ?, which the patterns do not cross."""
+    # The separators share no character, so the cut points, and the pieces, are the same in any order of the
+    # splits; the rare 。 goes first, while its pass reads the few whole rows, not the many pieces.
     parent = np.arange(len(text))
-    for separator in ("\n", ". ", "。"):
+    for separator in ("。", "\n", ". "):
         pieces = pc.split_pattern(text, separator)
         parent = parent[pc.list_parent_indices(pieces).to_numpy(zero_copy_only=False)]
         text = pc.list_flatten(pieces)
@@ -1687,8 +1726,17 @@ def _domain(p: _Prepared, tools: pa.Array | None, tool_messages: pa.Array | None
         todo = np.flatnonzero(undecided)
         if not todo.size:
             break
-        sub = text if todo.size == n else text.take(pa.array(todo))
-        if name == "math":
+        # Patterns read each row on its own, so reading a few decided rows again (and ignoring them) gives the
+        # same answers, and costs less than copying nearly all of the text out to skip them.
+        whole = todo.size > 0.9 * n
+        sub = text if whole else text.take(pa.array(todo))
+        if name == "coding":
+            # the second group reads only the rows the first did not match
+            hit = _match(sub, _CODING_ASCII)
+            miss = np.flatnonzero(~hit)
+            if miss.size:
+                hit[miss] = _match(sub.take(pa.array(miss)), _CODING_OTHER)
+        elif name == "math":
             hit = _match(sub, _MATH_STRONG)
             quantity = np.flatnonzero(~hit & _match(sub, _MATH_QUANTITY))
             if quantity.size:  # a word problem: a quantity question with numbers in it
@@ -1696,6 +1744,8 @@ def _domain(p: _Prepared, tools: pa.Array | None, tool_messages: pa.Array | None
                 hit[quantity] = _match(q, _TWO_NUMBERS) | (_match(q, "[0-9]") & _match(q, _WORD_PROBLEM))
         else:
             hit = _match(sub, _DOMAIN_PATTERNS[name])
+        if whole:
+            hit = hit[todo]
         code[todo[hit]] = DOMAINS.index(name)
         undecided[todo[hit]] = False
     code = p.expand(code)
@@ -1804,11 +1854,17 @@ def _language(p: _Prepared) -> pa.StringArray:
     codes[latin_rows & vi] = "vi"
     todo = np.flatnonzero(latin_rows & ~vi)
     if todo.size:
-        sample = pc.utf8_slice_codeunits(p.lower.take(pa.array(todo)), 0, _LANG_SAMPLE_CHARS)
-        # Fast path: plainly English text (most traffic) needs no per-word scoring.
-        en = pc.count_substring_regex(sample, _EN_ONLY_WORDS).to_numpy(zero_copy_only=False)
+        # Sliced before the take (the same text), so the take copies the sample, not the whole window.
+        sample = pc.utf8_slice_codeunits(p.lower, 0, _LANG_SAMPLE_CHARS).take(pa.array(todo))
+        # Fast path: plainly English text (most traffic) needs no per-word scoring. Plainly English: at least two
+        # English-only words, and four times as many as other languages' frequent words. Where there are none of
+        # those, "two English-only words" is one match that stops at the second word, not a count of them all.
         other = pc.count_substring_regex(sample, _NOT_EN_WORDS).to_numpy(zero_copy_only=False)
-        plain_en = (en >= 2) & (en >= 4 * other) & (c[todo, _S_TR] + c[todo, _S_VI] == 0)
+        plain_en = (c[todo, _S_TR] + c[todo, _S_VI] == 0) & _match(sample, _TWO_EN_ONLY_WORDS)
+        mixed = np.flatnonzero(plain_en & (other > 0))
+        if mixed.size:
+            en = pc.count_substring_regex(sample.take(pa.array(mixed)), _EN_ONLY_WORDS).to_numpy(zero_copy_only=False)
+            plain_en[mixed] = en >= 4 * other[mixed]
         codes[todo[plain_en]] = "en"
         rest = np.flatnonzero(~plain_en)
         if rest.size:
@@ -1831,7 +1887,12 @@ def text_signals(
     tool_messages: pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.RecordBatch:
     """All six text signals as one record batch, one column per signal id, sharing one preparation."""
-    p = _prepare(prompts)
+    return _signals(_prepare(prompts), tools, tool_messages)
+
+
+def _signals(p: _Prepared, tools: pa.Array | pa.ChunkedArray | None,
+             tool_messages: pa.Array | pa.ChunkedArray | None) -> pa.RecordBatch:
+    """:func:`text_signals` of prepared prompts (``request_signals`` prepares them itself to reuse their lengths)."""
     return pa.RecordBatch.from_arrays(
         [_cot(p), _grader(p), _rewrite(p), _identity(p), _domain(p, tools, tool_messages), _language(p)],
         names=list(SIGNAL_IDS),
