@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 
-from distillguard.accounts.features import DAY_MS, HOUR_MS, find_release, group_features
+from distillguard.accounts.features import DAY_MS, FEATURES, HOUR_MS, _sort_by_group, find_release, group_features
 from distillguard.accounts.store import _COLUMNS, Events
 from distillguard.signals.fingerprint import HyperLogLog, hash_strings
 
@@ -95,3 +97,35 @@ def test_peak_windows_find_the_burst_an_average_hides() -> None:
     assert f["peak_hour_requests"].tolist() == [1.0, 120.0]  # the burst hour; its day-2 5 am requests are apart
     assert abs(f["peak_day_share"][0] - 1 / 3) < 1e-9
     assert abs(f["peak_day_share"][1] - 123 / 129) < 1e-9
+
+
+def test_features_on_a_thread_pool_are_the_same_and_in_feature_order() -> None:
+    rng = np.random.default_rng(4)
+    n, rows = 30, 5000
+    acct = rng.integers(0, n, rows).tolist()
+    ts = sorted(rng.integers(0, 4 * DAY_MS, rows).tolist())
+    models = ["old" if t < 2 * DAY_MS else str(rng.choice(["old", "new"])) for t in ts]
+    ev = _events(acct, ts, models, cot=rng.choice([0.0, 0.5, 1.0], rows).tolist(),
+                 max_tokens=rng.integers(0, 3, rows).tolist(), grader=(rng.random(rows) < 0.1).tolist())
+    ev.columns["temperature"][::3] = rng.random(len(ev.columns["temperature"][::3]))
+    ev.columns["prompt_hash"][::4] = ev.columns["prompt_hash"][0]  # one prompt many accounts send
+    alone = _features(ev, n)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sketches = {name: HyperLogLog(n) for name in ("template", "prompt_hash", "end_user", "ip")}
+        present = ev["prompt_hash"] != 0
+        sketches["prompt_hash"].add(ev["acct"][present], ev["prompt_hash"][present])
+        pooled = group_features(ev, ev["acct"], n, sketches=sketches, created_ms=np.full(n, np.nan),
+                                release=find_release(ev), pool=pool)
+    assert list(alone) == list(pooled) == list(FEATURES)
+    for name in FEATURES:
+        assert np.array_equal(alone[name], pooled[name], equal_nan=True), name
+
+
+def test_sort_by_group_is_the_two_key_sort_with_or_without_the_combined_key() -> None:
+    rng = np.random.default_rng(9)
+    group = rng.integers(0, 50, 20_000)
+    values = rng.integers(-(10**12), 10**12, 20_000)
+    for n, values_ in ((50, values), (50, values // 10**6), (2**40, values)):  # the last: too wide to combine
+        order = np.lexsort((values_, group))
+        g, v = _sort_by_group(group, values_, n)
+        assert np.array_equal(g, group[order]) and np.array_equal(v, values_[order])

@@ -3,7 +3,20 @@
 import numpy as np
 
 from distillguard.accounts.store import _COLUMNS, Events
-from distillguard.linking.graph import Links, cluster_accounts, components, link_accounts
+from distillguard.linking import graph
+from distillguard.linking.graph import (
+    KEYED_LINKS,
+    Links,
+    _ring_pairs,
+    _sum_pairs,
+    cluster_accounts,
+    combine_links,
+    components,
+    keyed_links,
+    link_accounts,
+    paced_links,
+)
+from distillguard.signals.fingerprint import mix64
 
 
 def _events(acct: list[int], ip: list[int], template: list[int] | None = None, ts: list[int] | None = None,
@@ -82,3 +95,91 @@ def test_giant_components_are_re_split_with_a_stricter_threshold() -> None:
     assert loose.count == 1
     strict = cluster_accounts(links, 6, threshold=0.9, max_cluster_size=4)
     assert strict.count == 2
+
+
+def _reference_ring_pairs(keys: np.ndarray, members: np.ndarray, weights: np.ndarray, *, ring: int,
+                          max_group: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ring pairs written the obvious way (one pass per ring offset, then one row per (key, pair)):
+    (key group, lo, hi, weight), sorted by key group, then pair."""
+    order = np.lexsort((mix64(members.astype(np.uint64) ^ keys), keys))
+    k, m, w = keys[order], members[order], weights[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    group_of, size_of, start_of = np.repeat(np.arange(len(starts)), sizes), np.repeat(sizes, sizes), \
+        np.repeat(starts, sizes)
+    pos = np.arange(len(k)) - start_of
+    usable = (size_of >= 2) & (size_of <= max_group)
+    rows = []
+    for d in range(1, ring + 1):
+        take = usable & (size_of > d)
+        partner = start_of[take] + (pos[take] + d) % size_of[take]
+        rows.append(np.stack([group_of[take], np.minimum(m[take], m[partner]), np.maximum(m[take], m[partner]),
+                              np.flatnonzero(take)]))
+    g, lo, hi, src = np.concatenate(rows, axis=1) if rows else np.zeros((4, 0), dtype=np.int64)
+    order = np.lexsort((hi, lo, g))  # the same pair twice in one key (offsets d and s - d): the smaller d
+    g, lo, hi, src = g[order], lo[order], hi[order], src[order]
+    first = np.r_[True, (g[1:] != g[:-1]) | (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(g) else g == 0
+    return g[first], lo[first], hi[first], w[src[first]]
+
+
+def test_ring_pairs_match_the_obvious_construction_row_for_row_and_sum_alike(monkeypatch) -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = 60
+        keys = rng.integers(0, int(rng.integers(1, 12)), 400).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        members = rng.integers(0, n, 400)
+        _, keep = np.unique(np.stack([keys.astype(np.int64), members]), axis=1, return_index=True)
+        keys, members = keys[np.sort(keep)], members[np.sort(keep)]  # distinct (key, member)
+        weights = rng.random(len(keys))
+        ring, max_group = int(rng.integers(1, 30)), int(rng.integers(2, 80))
+        pairs = _ring_pairs(keys, members, weights, ring=ring, max_group=max_group)
+        _, lo, hi, w = _reference_ring_pairs(keys, members, weights, ring=ring, max_group=max_group)
+        assert (np.diff(pairs.source) >= 0).all()
+        got = np.lexsort((pairs.hi, pairs.lo))
+        want = np.lexsort((hi, lo))
+        assert np.array_equal(pairs.lo[got], lo[want]) and np.array_equal(pairs.hi[got], hi[want])
+        assert np.array_equal(pairs.weights[pairs.source][got], w[want])
+        # every path of _sum_pairs adds each pair's weights in key order, as a plain loop does
+        codes = lo * n + hi
+        sums: dict[int, float] = {}
+        for code, weight in zip(codes.tolist(), (w * 0.3).tolist(), strict=True):
+            sums[code] = sums.get(code, 0.0) + weight
+        for cells in (0, 1 << 22):  # a sort, a dense table
+            monkeypatch.setattr(graph, "DENSE_PAIR_CELLS", cells)
+            uniq, total = _sum_pairs(pairs, 0.3, n)
+            assert uniq.tolist() == sorted(sums) and total.tolist() == [sums[c] for c in sorted(sums)], trial
+
+
+def test_sum_pairs_paths_agree_exactly(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    for n in (3, 40, 2**32 + 7):  # the last: codes too wide to pack a row index beside them
+        a, b = rng.integers(0, 3, 5000), rng.integers(0, 3, 5000)
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        pairs = graph._RingPairs(lo.astype(np.int64), hi.astype(np.int64), np.arange(5000),
+                                 rng.random(5000) * 1e6, 0)
+        expect_uniq, inverse = np.unique(lo * n + hi, return_inverse=True)
+        expect = np.bincount(inverse, weights=pairs.weights * 0.25)
+        for cells in (0, 1 << 22):  # a sort, a dense table
+            monkeypatch.setattr(graph, "DENSE_PAIR_CELLS", cells)
+            uniq, total = _sum_pairs(pairs, 0.25, n)
+            assert np.array_equal(uniq, expect_uniq) and np.array_equal(total, expect)
+
+
+def test_link_types_computed_apart_combine_to_the_same_links() -> None:
+    rng = np.random.default_rng(11)
+    acct = rng.integers(0, 40, 3000).tolist()
+    ip = [100 + (a % 7) * 3 + int(rng.integers(0, 3)) for a in acct]
+    template = [7000 + (a % 5) * 10 + int(rng.integers(0, 4)) for a in acct]
+    ev = _events(acct, ip, template, ua=[1 + a % 9 for a in acct])
+    n = 40
+    kw = dict(payment={a: f"pf{a % 6}" for a in range(n)}, created_ms=np.arange(n) * 3_600_000.0,
+              channel={a: "web" for a in range(n)})
+    whole = _link(ev, n, **kw)
+    parts = [keyed_links(kind, ev, n, **kw) for kind in reversed(KEYED_LINKS)]
+    apart = combine_links([*parts, paced_links(n, median_gap_s=np.full(n, np.nan), first_ms=np.zeros(n),
+                                               last_ms=np.zeros(n), requests=np.zeros(n),
+                                               regularity=np.zeros(n))], n)
+    assert list(whole.by_type) == list(apart.by_type) == ["payment", "address", "template", "created_together",
+                                                          "client"]
+    assert np.array_equal(whole.a, apart.a) and np.array_equal(whole.weight, apart.weight)
+    assert whole.ignored_keys == apart.ignored_keys

@@ -10,8 +10,10 @@ Feature ids are stable: they are the names in evidence entries, the scoring weig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -21,6 +23,17 @@ from distillguard.signals.request import DOMAINS
 
 HOUR_MS: Final = 3_600_000
 DAY_MS: Final = 86_400_000
+
+#: Every feature ``group_features`` returns, in its order.
+FEATURES: Final = (
+    "requests", "requests_per_day", "hour_entropy", "median_gap_s", "pacing_regularity", "burst_share",
+    "daily_flatness", "peak_hour_requests", "peak_day_share", "cot_coercion_share", "step_by_step_share",
+    "grader_share", "rewrite_share", "identity_probe_share", "tool_use_share", "multi_turn_share",
+    "system_prompt_share", "domain_concentration", "chat_share", "languages", "template_diversity",
+    "prompt_repeat_share", "end_users", "ip_addresses", "prompt_novelty", "n_gt1_share", "logprobs_share",
+    "high_effort_share", "mean_max_tokens", "temperature_spread", "reasoning_tokens_mean", "output_input_ratio",
+    "throttled_share", "account_age_days", "new_model_share", "new_model_pivot", "first_seen_ms", "last_seen_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +63,9 @@ def _share(group: np.ndarray, flag: np.ndarray, counts: np.ndarray) -> np.ndarra
 
 
 def _mean(group: np.ndarray, values: np.ndarray, valid: np.ndarray, n: int) -> np.ndarray:
-    num = np.bincount(group[valid], weights=values[valid].astype(np.float64), minlength=n)
-    den = np.bincount(group[valid], minlength=n)
+    # Invalid values weigh 0.0 (adding +0.0 leaves every sum as it was): cheaper than selecting the valid ones.
+    num = np.bincount(group, weights=np.where(valid, values, 0).astype(np.float64), minlength=n)
+    den = np.bincount(group, weights=valid, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
@@ -64,21 +78,37 @@ def _entropy(hist: np.ndarray) -> np.ndarray:
     return h / np.log(hist.shape[1])
 
 
-def _pacing(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: median gap (s), regularity (share of gaps within x2 of the median), burst share (< 1 s)."""
-    order = np.lexsort((ts, group))
-    g, t = group[order], ts[order]
+def _sort_by_group(group: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(group, values)`` pairs sorted by group, then value (integer values). One sort of a combined
+    ``group * span + value`` key when that fits in 64 bits (the pairs, not a permutation, are all that is
+    needed), else a two-key ``lexsort``."""
+    if len(values) == 0:
+        return group, values
+    lo = int(values.min())
+    span = int(values.max()) - lo + 1
+    if n * span > np.iinfo(np.int64).max:
+        order = np.lexsort((values, group))
+        return group[order], values[order]
+    key = group.astype(np.int64) * span + (values - lo)
+    key.sort()
+    g, v = np.divmod(key, span)
+    return g, v + lo
+
+
+def _pacing(g: np.ndarray, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: median gap (s), regularity (share of gaps within x2 of the median), burst share (< 1 s).
+    ``g``, ``t``: every request's group and time, sorted by group, then time."""
     same = g[1:] == g[:-1]
-    gaps = np.diff(t)[same].astype(np.float64)
+    gap_ms = np.diff(t)[same]
+    gaps = gap_ms.astype(np.float64)
     gg = g[1:][same]
     median = np.full(n, np.nan)
     regular = np.full(n, np.nan)
     burst = np.full(n, np.nan)
     if len(gaps) == 0:
         return median, regular, burst
-    o2 = np.lexsort((gaps, gg))
-    gs, vs = gg[o2], gaps[o2]
-    counts = np.bincount(gs, minlength=n)
+    _, vs = _sort_by_group(gg, gap_ms, n)
+    counts = np.bincount(gg, minlength=n)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     has = counts > 0
     median[has] = vs[starts[has] + counts[has] // 2]
@@ -111,32 +141,61 @@ def _daily_flatness(group: np.ndarray, ts: np.ndarray, n: int, first: np.ndarray
     return np.where((k >= 2) & long_enough, 1.0 - np.minimum(cv, 1.0), np.nan)
 
 
-def _peak_windows(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _peak_windows(g: np.ndarray, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per group, over tumbling UTC windows: the most requests in any one hour, and the share of the group's
     requests that fell in its busiest day. Window counters add, so partial results from several readers merge
-    by summing (group, window) counts before taking the maximum."""
+    by summing (group, window) counts before taking the maximum. ``g``, ``t``: every request's group and time,
+    sorted by group, then time (so each (group, window) is one run)."""
     peak_hour = np.zeros(n)
     peak_day = np.zeros(n)
-    if len(ts) == 0:
+    if len(t) == 0:
         return peak_hour, peak_day
     for width, out in ((HOUR_MS, peak_hour), (DAY_MS, peak_day)):
-        window = ts // width
-        key = group.astype(np.int64) * (int(window.max() - window.min()) + 1) + (window - window.min())
-        keys, per_window = np.unique(key, return_counts=True)
-        owner = keys // (int(window.max() - window.min()) + 1)
-        np.maximum.at(out, owner, per_window.astype(np.float64))
-    counts = np.bincount(group, minlength=n)
+        window = t // width
+        starts = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (window[1:] != window[:-1])])
+        per_window = np.diff(np.r_[starts, len(t)])
+        np.maximum.at(out, g[starts], per_window.astype(np.float64))
+    counts = np.bincount(g, minlength=n)
     return peak_hour, np.where(counts > 0, peak_day / np.maximum(counts, 1), np.nan)
+
+
+def _timing(group: np.ndarray, ts: np.ndarray, n: int) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray],
+                                                                tuple[np.ndarray, np.ndarray]]:
+    """``_pacing`` and ``_peak_windows``, over one sort of the requests by group and time."""
+    g, t = _sort_by_group(group, ts, n)
+    return _pacing(g, t, n), _peak_windows(g, t, n)
 
 
 def _novelty(group: np.ndarray, prompt_hash: np.ndarray, n: int) -> np.ndarray:
     """Share of each group's distinct prompts that no other group sent (against the whole population)."""
+    if len(group) == 0:
+        return np.full(n, np.nan)
     first, _ = unique_pairs(group, prompt_hash)
-    owner, prompts = group[first].astype(np.int64), prompt_hash[first]
-    _, inverse, groups_per_prompt = np.unique(prompts, return_inverse=True, return_counts=True)
-    only_here = groups_per_prompt[inverse] == 1
+    owner, prompts = group[first].astype(np.intp), prompt_hash[first]
+    order = np.argsort(prompts)  # the (group, prompt) pairs by prompt: a prompt only one group sent is a run of one
+    sorted_prompts = prompts[order]
+    differs = sorted_prompts[1:] != sorted_prompts[:-1]
+    alone = np.r_[True, differs] & np.r_[differs, True]
     distinct = np.bincount(owner, minlength=n)
-    return np.where(distinct > 0, np.bincount(owner, weights=only_here, minlength=n) / np.maximum(distinct, 1), np.nan)
+    only_here = np.bincount(owner[order[alone]], minlength=n)
+    return np.where(distinct > 0, only_here / np.maximum(distinct, 1), np.nan)
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _start(pool: Executor | None, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+    """``fn`` on the pool (or now, without one)."""
+    if pool is not None:
+        return pool.submit(fn, *args, **kwargs)
+    done: Future[_T] = Future()
+    done.set_result(fn(*args, **kwargs))
+    return done
+
+
+def _estimates(sketches: dict[str, HyperLogLog], n: int) -> dict[str, np.ndarray]:
+    return {name: sketch.estimate()[:n] for name, sketch in sketches.items()}
 
 
 def group_features(
@@ -147,14 +206,21 @@ def group_features(
     sketches: dict[str, HyperLogLog],
     created_ms: np.ndarray,
     release: Release | None,
+    pool: Executor | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every behaviour feature for each of ``n_groups`` groups; NaN where a feature is undefined.
+    """Every behaviour feature for each of ``n_groups`` groups (``FEATURES``, in that order); NaN where a
+    feature is undefined.
 
     ``sketches`` are HyperLogLog registers per group (distinct templates, prompts, end users,
-    addresses); ``created_ms`` is each group's account creation time (NaN when unknown).
+    addresses); ``created_ms`` is each group's account creation time (NaN when unknown). With a ``pool``,
+    the sorts (pacing, peak windows, novelty) and the sketch estimates run on it while the calling thread
+    computes the rest: numpy releases the GIL in sorts and in element-wise loops.
     """
     n = n_groups
     ts = events["ts"]
+    timing = _start(pool, _timing, group, ts, n)
+    novelty = _start(pool, _novelty, group, events["prompt_hash"], n)
+    estimates = _start(pool, _estimates, sketches, n)
     counts = np.bincount(group, minlength=n).astype(np.float64)
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
@@ -168,12 +234,7 @@ def group_features(
     hours = (ts // HOUR_MS) % 24
     hour_hist = np.bincount(group.astype(np.int64) * 24 + hours, minlength=n * 24).reshape(n, 24)
     f["hour_entropy"] = _entropy(hour_hist)
-    median_gap, regular, burst = _pacing(group, ts, n)
-    f["median_gap_s"] = median_gap
-    f["pacing_regularity"] = regular
-    f["burst_share"] = burst
     f["daily_flatness"] = _daily_flatness(group, ts, n, first, last)
-    f["peak_hour_requests"], f["peak_day_share"] = _peak_windows(group, ts, n)
 
     cot = events["cot"]
     f["cot_coercion_share"] = _share(group, cot >= 0.99, counts)
@@ -192,13 +253,6 @@ def group_features(
                             minlength=n * 16).reshape(n, 16)
     f["languages"] = ((lang_hist[:, 1:] / np.maximum(counts, 1)[:, None]) >= 0.02).sum(axis=1).astype(np.float64)
 
-    distinct = {name: sketch.estimate()[:n] for name, sketch in sketches.items()}
-    f["template_diversity"] = np.minimum(distinct["template"] / np.maximum(counts, 1), 1.0)
-    f["prompt_repeat_share"] = 1.0 - np.minimum(distinct["prompt_hash"] / np.maximum(counts, 1), 1.0)
-    f["end_users"] = distinct["end_user"]
-    f["ip_addresses"] = distinct["ip"]
-
-    f["prompt_novelty"] = _novelty(group, events["prompt_hash"], n)
     f["n_gt1_share"] = _share(group, events["n"] > 1, counts)
     f["logprobs_share"] = _share(group, events["logprobs"] | events["logit_bias"], counts)
     f["high_effort_share"] = _share(group, events["effort_high"], counts)
@@ -235,4 +289,14 @@ def group_features(
         f["new_model_pivot"] = np.zeros(n)
     f["first_seen_ms"] = first.astype(np.float64)
     f["last_seen_ms"] = last.astype(np.float64)
-    return f
+
+    pacing, peaks = timing.result()
+    f["median_gap_s"], f["pacing_regularity"], f["burst_share"] = pacing
+    f["peak_hour_requests"], f["peak_day_share"] = peaks
+    distinct = estimates.result()
+    f["template_diversity"] = np.minimum(distinct["template"] / np.maximum(counts, 1), 1.0)
+    f["prompt_repeat_share"] = 1.0 - np.minimum(distinct["prompt_hash"] / np.maximum(counts, 1), 1.0)
+    f["end_users"] = distinct["end_user"]
+    f["ip_addresses"] = distinct["ip"]
+    f["prompt_novelty"] = novelty.result()
+    return {name: f[name] for name in FEATURES}

@@ -260,7 +260,7 @@ class Decider:
         store.add(signals, attributes)
         events = signals.num_rows
         self.stats.window_events = events
-        a = analyse_store(store, report=ReadReport(), model=self.model)
+        a = analyse_store(store, report=ReadReport(), model=self.model, workers=0)  # the other core serves
         ids = a.events.account_ids
         requests = np.bincount(a.events["acct"], minlength=len(ids))
         label = a.clusters.label

@@ -9,6 +9,7 @@ linking (account graph, clusters) -> scoring (model, evidence, ATLAS) -> outputs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import deque
@@ -28,7 +29,7 @@ from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
 from distillguard.events.parallel import read_events_shared
 from distillguard.events.reader import NATIVE_DECODE, regroup
-from distillguard.linking.graph import Clusters, cluster_accounts, link_accounts
+from distillguard.linking.graph import KEYED_LINKS, Clusters, cluster_accounts, combine_links, keyed_links, paced_links
 from distillguard.scoring.atlas import TECHNIQUES
 from distillguard.scoring.model import ScoringModel, evidence
 from distillguard.signals.fingerprint import HyperLogLog
@@ -130,9 +131,14 @@ def analyse(
 
 
 def analyse_store(store: EventStore, *, report: ReadReport, model: ScoringModel, link_threshold: float = 0.9,
-                  began: float | None = None) -> Analysis:
+                  began: float | None = None, workers: int = 2) -> Analysis:
     """Features, links, clusters and scores for the requests folded into ``store``: everything ``analyse``
-    does after reading. The gateway and ``replay`` call it on a sliding window of recent requests."""
+    does after reading. The gateway and ``replay`` call it on a sliding window of recent requests.
+
+    ``workers`` threads share the work with the calling thread: the link types that need no account
+    features run beside the account features, and each ``group_features`` call spreads its sorts over them
+    (numpy releases the GIL in sorts and element-wise loops). ``workers=0`` does everything on the calling
+    thread (the gateway's background re-scoring, which must leave the other core to serving)."""
     began = time.perf_counter() if began is None else began
     events = store.finish()
     n = len(events.account_ids)
@@ -143,40 +149,50 @@ def analyse_store(store: EventStore, *, report: ReadReport, model: ScoringModel,
         created[idx] = np.fromiter(attrs.created_ms.values(), dtype=np.float64, count=len(idx))
     release = find_release(events)
     acct = events["acct"]
-    feats = group_features(events, acct, n, sketches=store.sketches, created_ms=created, release=release)
-    own, contrib = model.score(feats)
-
-    links = link_accounts(
-        events, n, payment=attrs.payment, created_ms=created, channel=attrs.channel,
-        median_gap_s=feats["median_gap_s"], first_ms=feats["first_seen_ms"], last_ms=feats["last_seen_ms"],
-        requests=feats["requests"], regularity=feats["pacing_regularity"],
-    )
-    clusters = cluster_accounts(links, n, threshold=link_threshold)
-    c = clusters.count
-    if c:
-        # Clusters as actors: every request goes to its account's cluster; requests of accounts in no
-        # cluster go to one extra group (index c), so that population-wide features such as novelty
-        # still compare a cluster with everyone else. The extra group is dropped afterwards.
-        member = clusters.label >= 0
-        group = np.where(clusters.label >= 0, clusters.label, c)[acct]
-        sketches = {}
-        for name, sketch in store.sketches.items():
-            merged = HyperLogLog(c + 1, sketch.p)
-            np.maximum.at(merged.registers, clusters.label[member], sketch.registers[member])
-            sketches[name] = merged
-        cluster_created = np.full(c + 1, np.nan)
-        known = member & ~np.isnan(created)
-        if known.any():
-            cluster_created[:] = np.inf
-            np.minimum.at(cluster_created, clusters.label[known], created[known])
-            cluster_created[np.isinf(cluster_created)] = np.nan
-        everyone = group_features(events, group, c + 1, sketches=sketches, created_ms=cluster_created,
-                                  release=release)
-        cfeats = {name: values[:c] for name, values in everyone.items()}
-        cscore, ccontrib = model.score(cfeats)
-        final = np.where(member, np.maximum(own, cscore[np.maximum(clusters.label, 0)]), own)
-    else:
-        cfeats, cscore, ccontrib, final = {}, np.zeros(0), np.zeros((0, len(model.terms))), own
+    link_inputs: dict[str, Any] = {"payment": attrs.payment, "created_ms": created, "channel": attrs.channel}
+    pooled = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyse") if workers > 0 else None
+    with pooled or contextlib.nullcontext() as pool:
+        keyed = [pool.submit(keyed_links, kind, events, n, **link_inputs) for kind in KEYED_LINKS] if pool else []
+        feats = group_features(events, acct, n, sketches=store.sketches, created_ms=created, release=release,
+                               pool=pool)
+        own, contrib = model.score(feats)
+        paced = paced_links(n, median_gap_s=feats["median_gap_s"], first_ms=feats["first_seen_ms"],
+                            last_ms=feats["last_seen_ms"], requests=feats["requests"],
+                            regularity=feats["pacing_regularity"])
+        parts = ([part.result() for part in keyed] if pool else
+                 [keyed_links(kind, events, n, **link_inputs) for kind in KEYED_LINKS])
+        links = combine_links([*parts, paced], n)
+        clusters = cluster_accounts(links, n, threshold=link_threshold)
+        c = clusters.count
+        if c:
+            # Clusters as actors: every request goes to its account's cluster; requests of accounts in no
+            # cluster go to one extra group (index c), so that population-wide features such as novelty
+            # still compare a cluster with everyone else. The extra group is dropped afterwards.
+            member = clusters.label >= 0
+            group = np.where(clusters.label >= 0, clusters.label, c)[acct]
+            # Each cluster's registers: the max over its members' (members listed cluster by cluster).
+            rows = np.flatnonzero(member)
+            rows = rows[np.argsort(clusters.label[rows], kind="stable")]
+            starts = np.flatnonzero(np.r_[True, clusters.label[rows][1:] != clusters.label[rows][:-1]])
+            sketches = {}
+            for name, sketch in store.sketches.items():
+                merged = HyperLogLog(c + 1, sketch.p)
+                merged.registers[clusters.label[rows[starts]]] = np.maximum.reduceat(sketch.registers[rows], starts,
+                                                                                     axis=0)
+                sketches[name] = merged
+            cluster_created = np.full(c + 1, np.nan)
+            known = member & ~np.isnan(created)
+            if known.any():
+                cluster_created[:] = np.inf
+                np.minimum.at(cluster_created, clusters.label[known], created[known])
+                cluster_created[np.isinf(cluster_created)] = np.nan
+            everyone = group_features(events, group, c + 1, sketches=sketches, created_ms=cluster_created,
+                                      release=release, pool=pool)
+            cfeats = {name: values[:c] for name, values in everyone.items()}
+            cscore, ccontrib = model.score(cfeats)
+            final = np.where(member, np.maximum(own, cscore[np.maximum(clusters.label, 0)]), own)
+        else:
+            cfeats, cscore, ccontrib, final = {}, np.zeros(0), np.zeros((0, len(model.terms))), own
     return Analysis(events=events, report=report, account_features=feats, account_scores=own,
                     account_contrib=contrib, clusters=clusters, cluster_features=cfeats, cluster_scores=cscore,
                     cluster_contrib=ccontrib, final_scores=final, release=release,
