@@ -10,6 +10,7 @@ linking (account graph, clusters) -> scoring (model, evidence, ATLAS) -> outputs
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import time
 from collections import deque
@@ -75,6 +76,9 @@ class Analysis:
 #: scan peaks at 3.75 GB with 32k-row calls (docs/BENCHMARKS.md).
 SIGNAL_ROWS = 32_768
 
+#: Above this many events the features, links and scores after reading run on one thread (bounded memory).
+PARALLEL_TAIL_MAX_EVENTS = 4_000_000
+
 
 def analyse(
     paths: Iterable[str | Path],
@@ -127,7 +131,23 @@ def analyse(
     if unreadable and len(unreadable) == len(report.files):
         first = unreadable[0]
         raise LogReadError(first.path, first.error or "no line is a valid log event")
-    return analyse_store(store, report=report, model=model, link_threshold=link_threshold, began=began)
+    _return_free_memory()
+    # The tail's second thread computes link types beside the account features, so both sets of arrays are
+    # live at once: on 10M events the peak is 3.9 GB with it and 3.4 GB without (docs/BENCHMARKS.md).
+    tail_workers = workers if report.good < PARALLEL_TAIL_MAX_EVENTS else 0
+    return analyse_store(store, report=report, model=model, link_threshold=link_threshold, began=began,
+                         workers=tail_workers)
+
+
+def _return_free_memory() -> None:
+    """Hand the heap pages freed by the streaming back to the system before the tail's big arrays.
+
+    glibc keeps them (batches come and go on four threads, each with its own arena): on 2.3M events the
+    process holds about 350 MB it no longer uses, and the tail's peak would come on top (docs/BENCHMARKS.md).
+    A no-op where the C library has no ``malloc_trim``.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def analyse_store(store: EventStore, *, report: ReadReport, model: ScoringModel, link_threshold: float = 0.9,
