@@ -72,9 +72,9 @@ class Analysis:
 
 
 #: Rows per signals call. The text classifiers compile their patterns (and build their DFAs) once per
-#: call, so bigger calls are cheaper per row (about 20 us/row at 8k rows, 12 us/row at 32k). A 10M-event
-#: scan peaks at 3.75 GB with 32k-row calls (docs/BENCHMARKS.md).
-SIGNAL_ROWS = 32_768
+#: call, about 55 ms, so bigger calls are cheaper per row: 64k-row calls take 7% less CPU than 32k-row ones
+#: on a real-prompt log. A 10M-event scan peaks at 3.3 GB with them (docs/BENCHMARKS.md).
+SIGNAL_ROWS = 65_536
 
 #: Above this many events the features, links and scores after reading run on one thread (bounded memory).
 PARALLEL_TAIL_MAX_EVENTS = 4_000_000
