@@ -122,7 +122,7 @@ def _reference_ring_pairs(keys: np.ndarray, members: np.ndarray, weights: np.nda
     return g[first], lo[first], hi[first], w[src[first]]
 
 
-def test_ring_pairs_match_the_obvious_construction_row_for_row_and_sum_alike(monkeypatch) -> None:
+def test_ring_pairs_match_the_obvious_construction_row_for_row_and_sum_alike() -> None:
     rng = np.random.default_rng(7)
     for trial in range(300):
         n = 60
@@ -144,13 +144,11 @@ def test_ring_pairs_match_the_obvious_construction_row_for_row_and_sum_alike(mon
         sums: dict[int, float] = {}
         for code, weight in zip(codes.tolist(), (w * 0.3).tolist(), strict=True):
             sums[code] = sums.get(code, 0.0) + weight
-        for cells in (0, 1 << 22):  # a sort, a dense table
-            monkeypatch.setattr(graph, "DENSE_PAIR_CELLS", cells)
-            uniq, total = _sum_pairs(pairs, 0.3, n)
-            assert uniq.tolist() == sorted(sums) and total.tolist() == [sums[c] for c in sorted(sums)], trial
+        uniq, total = _sum_pairs(pairs, 0.3, n)
+        assert uniq.tolist() == sorted(sums) and total.tolist() == [sums[c] for c in sorted(sums)], trial
 
 
-def test_sum_pairs_paths_agree_exactly(monkeypatch) -> None:
+def test_sum_pairs_paths_agree_exactly() -> None:
     rng = np.random.default_rng(3)
     for n in (3, 40, 2**32 + 7):  # the last: codes too wide to pack a row index beside them
         a, b = rng.integers(0, 3, 5000), rng.integers(0, 3, 5000)
@@ -159,10 +157,8 @@ def test_sum_pairs_paths_agree_exactly(monkeypatch) -> None:
                                  rng.random(5000) * 1e6, 0)
         expect_uniq, inverse = np.unique(lo * n + hi, return_inverse=True)
         expect = np.bincount(inverse, weights=pairs.weights * 0.25)
-        for cells in (0, 1 << 22):  # a sort, a dense table
-            monkeypatch.setattr(graph, "DENSE_PAIR_CELLS", cells)
-            uniq, total = _sum_pairs(pairs, 0.25, n)
-            assert np.array_equal(uniq, expect_uniq) and np.array_equal(total, expect)
+        uniq, total = _sum_pairs(pairs, 0.25, n)
+        assert np.array_equal(uniq, expect_uniq) and np.array_equal(total, expect)
 
 
 def test_link_types_computed_apart_combine_to_the_same_links() -> None:
