@@ -185,8 +185,8 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-def _start(pool: Executor | None, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
-    """``fn`` on the pool (or now, without one)."""
+def start_on(pool: Executor | None, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+    """``fn`` on the pool (or now, without one): the tail's work runs the same either way."""
     if pool is not None:
         return pool.submit(fn, *args, **kwargs)
     done: Future[_T] = Future()
@@ -218,9 +218,9 @@ def group_features(
     """
     n = n_groups
     ts = events["ts"]
-    timing = _start(pool, _timing, group, ts, n)
-    novelty = _start(pool, _novelty, group, events["prompt_hash"], n)
-    estimates = _start(pool, _estimates, sketches, n)
+    timing = start_on(pool, _timing, group, ts, n)
+    novelty = start_on(pool, _novelty, group, events["prompt_hash"], n)
+    estimates = start_on(pool, _estimates, sketches, n)
     counts = np.bincount(group, minlength=n).astype(np.float64)
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)

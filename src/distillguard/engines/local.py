@@ -24,7 +24,7 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from distillguard.accounts.features import Release, find_release, group_features
+from distillguard.accounts.features import Release, find_release, group_features, start_on
 from distillguard.accounts.store import Events, EventStore
 from distillguard.errors import ConfigError, LogReadError
 from distillguard.events import ReadReport, read_events
@@ -172,16 +172,14 @@ def analyse_store(store: EventStore, *, report: ReadReport, model: ScoringModel,
     link_inputs: dict[str, Any] = {"payment": attrs.payment, "created_ms": created, "channel": attrs.channel}
     pooled = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyse") if workers > 0 else None
     with pooled or contextlib.nullcontext() as pool:
-        keyed = [pool.submit(keyed_links, kind, events, n, **link_inputs) for kind in KEYED_LINKS] if pool else []
+        keyed = [start_on(pool, keyed_links, kind, events, n, **link_inputs) for kind in KEYED_LINKS]
         feats = group_features(events, acct, n, sketches=store.sketches, created_ms=created, release=release,
                                pool=pool)
         own, contrib = model.score(feats)
         paced = paced_links(n, median_gap_s=feats["median_gap_s"], first_ms=feats["first_seen_ms"],
                             last_ms=feats["last_seen_ms"], requests=feats["requests"],
                             regularity=feats["pacing_regularity"])
-        parts = ([part.result() for part in keyed] if pool else
-                 [keyed_links(kind, events, n, **link_inputs) for kind in KEYED_LINKS])
-        links = combine_links([*parts, paced], n)
+        links = combine_links([*(part.result() for part in keyed), paced], n)
         clusters = cluster_accounts(links, n, threshold=link_threshold)
         c = clusters.count
         if c:

@@ -323,16 +323,10 @@ class PrefetchedGzip(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         if not self._pending:
-            if self._done:
+            piece = self.take()
+            if not piece:
                 return 0
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-                return 0
-            if isinstance(item, BaseException):
-                self._done = True
-                raise item
-            self._pending = memoryview(item)
+            self._pending = memoryview(piece)
         n = min(len(b), len(self._pending))
         b[:n] = self._pending[:n]
         self._pending = self._pending[n:]
